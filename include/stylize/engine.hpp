@@ -1,0 +1,107 @@
+#pragma once
+// The Gatys-style optimisation. One call stylizes one content image against
+// one or more style images. Progress and cancellation arrive through hooks
+// passed with each call; the library never prints and keeps no global state.
+//
+//   auto model = stylize::FeatureExtractor::load("models/vgg19.pt");
+//   stylize::StylizeOptions opt;           // defaults as documented
+//   opt.iterations = 200;
+//   auto content = stylize::load_image("content.jpg").rgb;
+//   auto style = stylize::load_image("style.jpg").rgb;
+//   stylize::Hooks hooks;
+//   hooks.on_progress = [](const stylize::Progress& p) { /* show p */ };
+//   auto result = stylize::stylize(model, content, {style}, opt, hooks);
+//   stylize::save_image("out.png", result.image);
+//
+// Thread safety: concurrent calls need separate FeatureExtractor objects.
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "stylize/model.hpp"
+#include "stylize/options.hpp"
+
+namespace stylize {
+
+struct LossTerms {
+    double content = 0, style = 0, tv = 0, total = 0;
+};
+
+struct Progress {
+    int evaluation = 0;         ///< 1-based, over the whole run (all scales)
+    int total = 0;              ///< evaluations the run will perform (unless stopped early)
+    int scale = 1, scales = 1;  ///< current scale (1-based) and number of scales
+    int64_t height = 0, width = 0;  ///< size of the image being optimised
+    LossTerms losses;           ///< weighted terms at this evaluation
+    double elapsed_seconds = 0;
+};
+
+enum class StopReason { Completed, Converged, Cancelled, NonFinite };
+const char* to_string(StopReason);
+
+struct Hooks {
+    /// Called after every evaluation.
+    std::function<void(const Progress&)> on_progress;
+    /// Polled before every evaluation; return true to stop. The run then
+    /// returns the latest image with StopReason::Cancelled.
+    std::function<bool()> should_cancel;
+    /// Called with the current image (1,3,H,W in [0,1], CPU) every
+    /// `intermediate_every` evaluations, if both are set.
+    std::function<void(const torch::Tensor&, int evaluation)> on_intermediate;
+    int intermediate_every = 0;
+};
+
+struct Result {
+    torch::Tensor image;        ///< (1,3,H,W) fp32 RGB in [0,1], CPU
+    LossTerms losses;           ///< at the returned image (for the EMA image: last evaluated)
+    int evaluations = 0;
+    StopReason stop_reason = StopReason::Completed;
+    std::string stop_detail;    ///< human-readable why, for Converged/NonFinite
+    double seconds = 0;
+};
+
+/// A style image and its blend weight (relative; weights are normalised).
+struct StyleImage {
+    torch::Tensor image;  ///< (1,3,H,W) fp32 RGB in [0,1]
+    double weight = 1.0;
+};
+
+/// Precomputed targets for one style set at one size: reusable across contents.
+struct StyleTargets {
+    std::vector<torch::Tensor> grams;  ///< per style layer, blended
+    int64_t size = 0;                  ///< long side of the image they were made for
+};
+
+/// Output size (height, width) for `content_hw` under options.size.
+std::pair<int64_t, int64_t> output_size(int64_t height, int64_t width, int size);
+
+/// Sizes (long side) of each scale, coarsest first, last = final size.
+std::vector<int> scale_sizes(int final_long_side, const StylizeOptions& options);
+
+/// Computes blended style Gram targets for an output whose long side is
+/// `long_side`, after optional colour matching to `content`.
+StyleTargets compute_style_targets(const FeatureExtractor& model,
+                                   const std::vector<StyleImage>& styles,
+                                   const torch::Tensor& content, int64_t long_side,
+                                   const StylizeOptions& options);
+
+/// Resolves "auto|cpu|cuda|cuda:N" to a device; throws RuntimeFailure if absent.
+torch::Device resolve_device(const std::string& spec);
+
+/// Runs the whole optimisation. `model` is configured for the options' device,
+/// precision and pooling. `init_image` is used when options.init == Image.
+/// `style_cache`, if given, maps long side -> targets and is filled/reused.
+Result stylize(FeatureExtractor& model, const torch::Tensor& content,
+               const std::vector<StyleImage>& styles, const StylizeOptions& options,
+               const Hooks& hooks = {}, const torch::Tensor& init_image = {},
+               std::vector<StyleTargets>* style_cache = nullptr);
+
+/// Estimated peak bytes a run of options at (height, width) needs on its
+/// device: activations kept for backward, targets, optimiser state.
+double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int64_t width,
+                             const StylizeOptions& options);
+
+}  // namespace stylize

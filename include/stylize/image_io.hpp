@@ -1,0 +1,47 @@
+#pragma once
+// Image files <-> tensors, through OpenCV. Tensors are (1,3,H,W) fp32 RGB in
+// [0,1]; alpha, when present, travels separately as (1,1,H,W).
+#include <cstdint>
+#include <string>
+
+#include <torch/types.h>
+
+namespace stylize {
+
+struct LoadedImage {
+    torch::Tensor rgb;    ///< (1,3,H,W) fp32 RGB in [0,1], composited over white if it had alpha
+    torch::Tensor alpha;  ///< (1,1,H,W) fp32 in [0,1], or undefined
+    int bit_depth = 8;    ///< 8 or 16 as stored
+    int channels = 3;     ///< as stored: 1 gray, 3 colour, 4 with alpha
+};
+
+struct LoadOptions {
+    int64_t max_pixels = 64LL * 1024 * 1024;  ///< refuse larger images (before decoding where possible)
+};
+
+/// Reads an image, honouring EXIF orientation. Throws ImageError naming the
+/// path and the problem (missing, a directory, empty, not an image, too large).
+LoadedImage load_image(const std::string& path, const LoadOptions& options = {});
+
+struct SaveOptions {
+    int bit_depth = 8;     ///< 8, or 16 for PNG/TIFF
+    int jpeg_quality = 95;
+};
+
+/// True for extensions save_image can write (png, jpg, jpeg, webp, tif, tiff, bmp).
+bool is_supported_output(const std::string& path);
+
+/// Writes atomically: encodes in memory, writes a temporary file in the same
+/// folder, then renames it over `path`. Creates missing parent folders. On
+/// any failure nothing is left behind. `alpha` (1,1,H,W) is kept if defined
+/// and the format supports it.
+void save_image(const std::string& path, const torch::Tensor& rgb,
+                const SaveOptions& options = {}, const torch::Tensor& alpha = {});
+
+/// Writes `bytes` to `path` atomically (temp file + fsync + rename); throws ImageError.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+/// Dimensions read from a PNG/JPEG/BMP/WebP header without decoding; {0,0} if unknown.
+std::pair<int64_t, int64_t> read_image_dimensions(const std::string& header_bytes);
+
+}  // namespace stylize

@@ -1,0 +1,91 @@
+#pragma once
+// The VGG-style feature extractor: loaded from a TorchScript file, its
+// conv/relu/pool stack named in the usual way (conv1_1, relu1_1, pool1, ...),
+// executed only as deep as the layers a run asks for.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "stylize/options.hpp"
+
+namespace stylize {
+
+/// Metadata stored with the model (the archive's extra file stylize.json).
+/// Missing metadata falls back to ImageNet normalisation; `has_metadata` says so.
+struct ModelInfo {
+    std::string path;
+    bool has_metadata = false;
+    std::string weights = "unknown";  ///< "imagenet", "random" or "unknown"
+    std::string source;               ///< where the weights came from
+    std::string sha256;               ///< hash of the parameters, from the export script
+    std::vector<double> mean{0.485, 0.456, 0.406};
+    std::vector<double> std{0.229, 0.224, 0.225};
+    double value_min = 0.0, value_max = 1.0;
+    std::string channel_order = "RGB";
+    int width_divisor = 1;
+};
+
+enum class LayerKind { Conv, Relu, Pool };
+
+struct Layer {
+    std::string name;  ///< conv1_1, relu1_1, pool1, ...
+    LayerKind kind;
+    torch::Tensor weight, bias;  ///< Conv only
+    int padding = 0;             ///< Conv only
+    int pool_kernel = 2, pool_stride = 2;  ///< Pool only
+};
+
+/// Compute settings the extractor runs under.
+struct ExtractorConfig {
+    torch::Device device = torch::kCPU;
+    Precision precision = Precision::FP32;
+    Pooling pooling = Pooling::Max;
+    bool channels_last = true;
+};
+
+class FeatureExtractor {
+public:
+    /// Loads `path` (a TorchScript module whose children, or whose `features`
+    /// child's children, are Conv2d/ReLU/MaxPool2d/AvgPool2d). Throws ModelError.
+    static FeatureExtractor load(const std::string& path);
+
+    /// Builds an extractor from layers directly (for tests).
+    FeatureExtractor(std::vector<Layer> layers, ModelInfo info);
+
+    const ModelInfo& info() const { return info_; }
+    const std::vector<Layer>& layers() const { return layers_; }
+    std::vector<std::string> layer_names() const;
+    bool has_layer(const std::string& name) const;
+    /// Index of `name` in layers(); throws InvalidArgument listing valid names.
+    size_t layer_index(const std::string& name) const;
+    /// Channels of the feature map at `name`.
+    int64_t channels_at(const std::string& name) const;
+
+    /// Moves weights to the device and precision. Not thread-safe with extract().
+    void configure(const ExtractorConfig& config);
+    const ExtractorConfig& config() const { return config_; }
+
+    /// Runs `image` (N,3,H,W, fp32, RGB in [0,1]) through the network up to the
+    /// deepest of `names` and returns those activations as fp32, in the order
+    /// asked. Differentiable w.r.t. `image`.
+    std::vector<torch::Tensor> extract(const torch::Tensor& image,
+                                       const std::vector<std::string>& names) const;
+
+    /// Number of layers that extract() would run for `names`.
+    size_t depth_for(const std::vector<std::string>& names) const;
+
+private:
+    std::vector<Layer> layers_;
+    ModelInfo info_;
+    ExtractorConfig config_;
+    torch::Tensor mean_, inv_std_;
+};
+
+/// Names conv/relu/pool layers VGG-style from their kinds in order. Throws
+/// ModelError if the sequence has no conv layer or a relu not after a conv.
+std::vector<std::string> name_vgg_layers(const std::vector<LayerKind>& kinds,
+                                         const std::string& model_path);
+
+}  // namespace stylize

@@ -1,0 +1,28 @@
+#pragma once
+// Facts about the runtime that users and benchmarks need to see.
+#include <string>
+#include <vector>
+
+namespace stylize {
+
+struct BlasInfo {
+    std::string library;  ///< resolved path of the loaded libblas, or "" if none is mapped
+    bool reference = false;  ///< the slow netlib reference implementation
+};
+
+/// Which BLAS the process has loaded (read from /proc/self/maps on Linux).
+BlasInfo detect_blas();
+
+/// LibTorch version string, e.g. "1.13.1".
+std::string torch_version();
+
+/// "cpu" plus "cuda:N (name)" for each visible CUDA device.
+std::vector<std::string> available_devices();
+
+/// Available system memory in bytes (MemAvailable), or 0 if unknown.
+double available_memory_bytes();
+
+/// Peak resident set size of this process so far, in bytes.
+double peak_rss_bytes();
+
+}  // namespace stylize

@@ -1,0 +1,213 @@
+#include "run_command.hpp"
+
+#include <csignal>
+#include <filesystem>
+
+#include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
+
+#include "exit_codes.hpp"
+#include "model_locator.hpp"
+#include "progress_printer.hpp"
+#include "signals.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/runtime_info.hpp"
+
+namespace fs = std::filesystem;
+
+namespace stylize::cli {
+
+void setup_run_command(CLI::App& app, RunOptions& o) {
+    app.add_option("content", o.content, "Content image")->required();
+    app.add_option("styles", o.styles, "Style image(s); several are blended (see --style-blend)")->required();
+    app.add_option("-o,--output", o.output, "Output image (.png .jpg .webp .tif .bmp)")->required();
+    bind_job_options(app, o.job);
+    bind_process_options(app, o);
+}
+
+std::string partial_path(const std::string& output) {
+    const fs::path p(output);
+    return (p.parent_path() / (p.stem().string() + ".partial" + p.extension().string())).string();
+}
+
+std::string intermediate_path(const std::string& output, int evaluation) {
+    const fs::path p(output);
+    char num[16];
+    std::snprintf(num, sizeof num, "%05d", evaluation);
+    return (p.parent_path() / (p.stem().string() + "." + num + p.extension().string())).string();
+}
+
+void check_output_path(const std::string& output, const std::vector<std::string>& inputs, int bit_depth) {
+    if (output.empty()) throw InvalidArgument("--output: empty path");
+    if (!is_supported_output(output))
+        throw InvalidArgument("--output " + output + ": unsupported format '" + fs::path(output).extension().string() +
+                              "' (use .png, .jpg, .webp, .tif or .bmp)");
+    const auto ext = fs::path(output).extension().string();
+    if (bit_depth == 16 && ext != ".png" && ext != ".tif" && ext != ".tiff" && ext != ".PNG" && ext != ".TIF")
+        throw InvalidArgument("--bit-depth 16 needs a .png or .tif output, not " + output);
+    std::error_code ec;
+    if (fs::is_directory(output, ec)) throw InvalidArgument("--output " + output + " is a directory");
+    for (const auto& in : inputs) {
+        if (in.empty()) continue;
+        std::error_code e1;
+        const bool same = fs::exists(output, e1) ? fs::equivalent(output, in, e1)
+                                                 : fs::weakly_canonical(output, e1) == fs::weakly_canonical(in, e1);
+        if (same) throw InvalidArgument("--output " + output + " is an input image; refusing to overwrite it");
+    }
+}
+
+int largest_fitting_size(const FeatureExtractor& model, int64_t h, int64_t w, const StylizeOptions& opt,
+                         double available) {
+    StylizeOptions o = opt;
+    int hi = opt.size > 0 ? opt.size : static_cast<int>(std::max(h, w)), lo = 16;
+    auto fits = [&](int size) {
+        const auto [oh, ow] = output_size(h, w, size);
+        return estimate_memory_bytes(model, oh, ow, o) <= available;
+    };
+    if (!fits(lo)) return 0;
+    while (lo < hi) {  // largest size in [lo, hi] that fits
+        const int mid = lo + (hi - lo + 1) / 2;
+        if (fits(mid)) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+FeatureExtractor load_configured_model(const RunOptions& o) {
+    const auto where = locate_model(o.model, std::getenv("STYLIZE_MODEL"), STYLIZE_INSTALL_MODEL_DIR, executable_path());
+    auto model = FeatureExtractor::load(where.path);
+    const auto& info = model.info();
+    spdlog::debug("model {} ({}, sha256 {})", info.path, info.source.empty() ? info.weights : info.source,
+                  info.sha256.empty() ? "?" : info.sha256.substr(0, 12));
+    if (!info.has_metadata)
+        spdlog::warn("{} has no stylize metadata; assuming ImageNet normalisation (RGB, [0,1], mean/std of "
+                     "torchvision)", info.path);
+    if (info.weights == "random")
+        spdlog::warn("{} has RANDOM weights: it transfers colour and texture but not what a trained VGG19 sees. "
+                     "For real results run scripts/get_model.sh --imagenet (needs internet once).", info.path);
+    ExtractorConfig cfg;
+    cfg.device = resolve_device(o.job.engine.device);
+    cfg.precision = o.job.engine.precision;
+    cfg.pooling = o.job.engine.pooling;
+    if (cfg.precision == Precision::TF32 && !cfg.device.is_cuda())
+        throw InvalidArgument("--precision tf32 needs a CUDA device; on the CPU use fp32 or bf16");
+    model.configure(cfg);
+    if (!cfg.device.is_cuda()) {
+        const auto blas = detect_blas();
+        if (blas.reference)
+            spdlog::warn("LibTorch is using the slow reference BLAS ({}); install OpenBLAS "
+                         "(apt-get install libopenblas0-pthread) for ~10x faster Gram matrices", blas.library);
+    }
+    return model;
+}
+
+int run_command(RunOptions& o) {
+    finalize_job_options(o.job, o.styles.size());
+    auto& opt = o.job.engine;
+    std::vector<std::string> inputs{o.content, o.job.init_image};
+    inputs.insert(inputs.end(), o.styles.begin(), o.styles.end());
+    check_output_path(o.output, inputs, o.job.bit_depth);
+    if (o.threads < 0) throw InvalidArgument("--threads must be >= 0, got " + std::to_string(o.threads));
+    if (o.max_pixels < 1) throw InvalidArgument("--max-pixels must be >= 1");
+    if (o.threads > 0) at::set_num_threads(o.threads);
+
+    LoadOptions lo;
+    lo.max_pixels = o.max_pixels;
+    const auto content = load_image(o.content, lo);
+    std::vector<StyleImage> styles;
+    for (const auto& s : o.styles) styles.push_back({load_image(s, lo).rgb, 1.0});
+    torch::Tensor init;
+    if (!o.job.init_image.empty()) init = load_image(o.job.init_image, lo).rgb;
+
+    auto model = load_configured_model(o);
+    const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
+    if (!model.config().device.is_cuda()) {
+        const double need = estimate_memory_bytes(model, oh, ow, opt);
+        const double have = available_memory_bytes();
+        spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB", need / 1048576, have / 1048576);
+        if (have > 0 && need > have) {
+            const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have);
+            if (o.auto_shrink && fit >= 16) {
+                spdlog::warn("a {}x{} run needs about {:.0f} MiB but {:.0f} MiB are available: --auto-shrink "
+                             "lowers --size to {}", ow, oh, need / 1048576, have / 1048576, fit);
+                opt.size = fit;
+            } else {
+                throw OutOfMemory("a " + std::to_string(ow) + "x" + std::to_string(oh) + " run needs about " +
+                                      std::to_string(static_cast<long>(need / 1048576)) + " MiB but " +
+                                      std::to_string(static_cast<long>(have / 1048576)) +
+                                      " MiB are available; the largest --size that fits is " + std::to_string(fit) +
+                                      " (or pass --auto-shrink, or lower --lbfgs-history)",
+                                  need, have);
+            }
+        }
+    }
+
+    ProgressMode mode = o.quiet ? ProgressMode::None
+                        : o.progress == "line" ? ProgressMode::Line
+                        : o.progress == "log"  ? ProgressMode::Log
+                        : o.progress == "json" ? ProgressMode::Json
+                        : o.progress == "none" ? ProgressMode::None
+                                               : ProgressMode::Auto;
+    ProgressPrinter printer(mode, stderr, stdout);
+    Hooks hooks;
+    hooks.on_progress = [&](const Progress& p) { printer(p); };
+    hooks.should_cancel = [] { return pending_signal() != 0; };
+    SaveOptions so;
+    so.bit_depth = o.job.bit_depth;
+    so.jpeg_quality = o.job.jpeg_quality;
+    if (o.job.save_every > 0) {
+        hooks.intermediate_every = o.job.save_every;
+        hooks.on_intermediate = [&](const torch::Tensor& img, int evaluation) {
+            save_image(intermediate_path(o.output, evaluation), img, so);
+        };
+    }
+
+    install_signal_handlers();
+    Result result;
+    try {
+        result = stylize::stylize(model, content.rgb, styles, opt, hooks, init);
+    } catch (const c10::Error& e) {
+        const std::string what = e.what();
+        if (what.find("out of memory") != std::string::npos)
+            throw RuntimeFailure("out of memory on " + opt.device + " during the run; lower --size (now " +
+                                 std::to_string(opt.size) + ") or --lbfgs-history");
+        throw RuntimeFailure("LibTorch failed during the run: " + what.substr(0, what.find('\n')));
+    }
+    printer.finish();
+
+    torch::Tensor alpha = content.alpha;
+    if (alpha.defined())
+        alpha = at::adaptive_avg_pool2d(alpha, {result.image.size(2), result.image.size(3)});
+    switch (result.stop_reason) {
+        case StopReason::Completed:
+        case StopReason::Converged:
+            save_image(o.output, result.image, so, alpha);
+            if (result.stop_reason == StopReason::Converged)
+                spdlog::info("stopped early after {} evaluations: {}", result.evaluations, result.stop_detail);
+            spdlog::info("wrote {} ({}x{}, {} evaluations, {:.1f}s, loss {:.4g})", o.output, result.image.size(3),
+                         result.image.size(2), result.evaluations, result.seconds, result.losses.total);
+            return kOk;
+        case StopReason::Cancelled: {
+            const int sig = pending_signal();
+            const auto partial = partial_path(o.output);
+            save_image(partial, result.image, so, alpha);
+            spdlog::error("interrupted by {} after {} evaluations; wrote the current image to {}",
+                          sig == SIGTERM ? "SIGTERM" : "SIGINT", result.evaluations, partial);
+            return sig == SIGTERM ? kTerminated : kInterrupted;
+        }
+        case StopReason::NonFinite: {
+            std::string kept;
+            if (result.evaluations > 0) {
+                const auto partial = partial_path(o.output);
+                save_image(partial, result.image, so, alpha);
+                kept = "; wrote the last finite image to " + partial;
+            }
+            throw RuntimeFailure(result.stop_detail + kept +
+                                 (opt.optimizer == OptimizerKind::Adam ? "; try a lower --learning-rate"
+                                                                       : "; try lower loss weights or --optimizer adam"));
+        }
+    }
+    return kInternal;
+}
+
+}  // namespace stylize::cli

@@ -1,0 +1,292 @@
+#include "stylize/model.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <ATen/ATen.h>
+#include <torch/script.h>
+
+#include "json.hpp"
+#include "stylize/errors.hpp"
+
+namespace stylize {
+namespace {
+
+std::string first_line(const std::string& s) {
+    const auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+LayerKind kind_of(const std::string& type_name, const std::string& path, size_t index) {
+    // Qualified names look like __torch__.torch.nn.modules.conv.Conv2d (with
+    // a ___torch_mangle_N suffix in some exports): match on the last part.
+    auto last = type_name.substr(type_name.rfind('.') + 1);
+    if (last.find("Conv2d") == 0) return LayerKind::Conv;
+    if (last.find("ReLU") == 0) return LayerKind::Relu;
+    if (last.find("MaxPool2d") == 0 || last.find("AvgPool2d") == 0) return LayerKind::Pool;
+    throw ModelError(path + ": layer " + std::to_string(index) + " is a " + last +
+                     "; stylize needs a stack of Conv2d/ReLU/MaxPool2d layers (a VGG 'features' "
+                     "module, as scripts/export_vgg19.py writes)");
+}
+
+std::vector<double> number_array(const json::Value* v, size_t n, const std::string& key,
+                                 const std::string& path) {
+    if (!v) return {};
+    if (v->type != json::Value::Type::Array || v->array.size() != n)
+        throw ModelError(path + ": metadata field '" + key + "' must be an array of " +
+                         std::to_string(n) + " numbers");
+    std::vector<double> out;
+    for (const auto& e : v->array) {
+        if (e.type != json::Value::Type::Number || !std::isfinite(e.number))
+            throw ModelError(path + ": metadata field '" + key + "' holds a non-number");
+        out.push_back(e.number);
+    }
+    return out;
+}
+
+std::string string_field(const json::Value& root, const std::string& key, const std::string& fallback) {
+    const auto* v = root.find(key);
+    return v && v->type == json::Value::Type::String ? v->string : fallback;
+}
+
+void read_metadata(const std::string& text, ModelInfo& info) {
+    if (text.empty()) return;  // no metadata: ImageNet defaults, has_metadata stays false
+    json::Value root;
+    try {
+        root = json::parse(text);
+    } catch (const std::exception& e) {
+        throw ModelError(info.path + ": its stylize.json metadata is malformed (" + e.what() +
+                         "); re-export the model with scripts/export_vgg19.py");
+    }
+    if (root.type != json::Value::Type::Object)
+        throw ModelError(info.path + ": its stylize.json metadata is not a JSON object");
+    info.has_metadata = true;
+    info.weights = string_field(root, "weights", "unknown");
+    info.source = string_field(root, "source", "");
+    info.sha256 = string_field(root, "sha256", "");
+    info.channel_order = string_field(root, "channel_order", "RGB");
+    if (info.channel_order != "RGB" && info.channel_order != "BGR")
+        throw ModelError(info.path + ": metadata channel_order '" + info.channel_order +
+                         "' is neither RGB nor BGR");
+    if (auto m = number_array(root.find("mean"), 3, "mean", info.path); !m.empty()) info.mean = m;
+    if (auto s = number_array(root.find("std"), 3, "std", info.path); !s.empty()) info.std = s;
+    for (double s : info.std)
+        if (s <= 0) throw ModelError(info.path + ": metadata std values must be > 0");
+    if (auto r = number_array(root.find("value_range"), 2, "value_range", info.path); !r.empty()) {
+        info.value_min = r[0];
+        info.value_max = r[1];
+        if (!(info.value_max > info.value_min))
+            throw ModelError(info.path + ": metadata value_range must be increasing");
+    }
+    if (const auto* d = root.find("width_divisor"); d && d->type == json::Value::Type::Number)
+        info.width_divisor = static_cast<int>(d->number);
+}
+
+}  // namespace
+
+std::vector<std::string> name_vgg_layers(const std::vector<LayerKind>& kinds, const std::string& path) {
+    std::vector<std::string> names;
+    int block = 1, conv = 0;
+    bool any_conv = false;
+    LayerKind prev = LayerKind::Pool;
+    for (size_t i = 0; i < kinds.size(); ++i) {
+        switch (kinds[i]) {
+            case LayerKind::Conv:
+                ++conv;
+                any_conv = true;
+                names.push_back("conv" + std::to_string(block) + "_" + std::to_string(conv));
+                break;
+            case LayerKind::Relu:
+                if (i == 0 || prev != LayerKind::Conv)
+                    throw ModelError(path + ": layer " + std::to_string(i) +
+                                     " is a ReLU that does not follow a convolution; cannot name "
+                                     "the layers VGG-style");
+                names.push_back("relu" + std::to_string(block) + "_" + std::to_string(conv));
+                break;
+            case LayerKind::Pool:
+                names.push_back("pool" + std::to_string(block));
+                ++block;
+                conv = 0;
+                break;
+        }
+        prev = kinds[i];
+    }
+    if (!any_conv)
+        throw ModelError(path + ": no conv/relu sequence found; stylize needs a VGG-style feature stack");
+    return names;
+}
+
+FeatureExtractor FeatureExtractor::load(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        throw ModelError(path + ": model file not found; export one with "
+                         "scripts/export_vgg19.py (see README, 'Models')");
+    if (!S_ISREG(st.st_mode)) throw ModelError(path + ": is not a regular file (a directory?)");
+
+    ModelInfo info;
+    info.path = path;
+    torch::jit::ExtraFilesMap extra{{"stylize.json", ""}};
+    torch::jit::Module module;
+    try {
+        module = torch::jit::load(path, torch::Device(torch::kCPU), extra);
+    } catch (const std::exception& e) {
+        throw ModelError(path + ": not a readable TorchScript model (" + first_line(e.what()) +
+                         "); re-export it with scripts/export_vgg19.py");
+    }
+    read_metadata(extra["stylize.json"], info);
+
+    // A whole VGG (features + classifier) is accepted: use its `features`.
+    for (const auto& child : module.named_children())
+        if (child.name == "features") module = child.value;
+
+    std::vector<Layer> layers;
+    std::vector<LayerKind> kinds;
+    size_t index = 0;
+    try {
+        for (const auto& child : module.named_children()) {
+            const auto type = child.value.type()->name();
+            const std::string type_name = type ? type->qualifiedName() : "unknown";
+            Layer layer;
+            layer.kind = kind_of(type_name, path, index);
+            if (layer.kind == LayerKind::Conv) {
+                layer.weight = child.value.attr("weight").toTensor().detach().to(torch::kFloat);
+                const auto b = child.value.attr("bias");
+                layer.bias = b.isTensor() ? b.toTensor().detach().to(torch::kFloat)
+                                          : torch::zeros({layer.weight.size(0)});
+                if (layer.weight.dim() != 4 || layer.weight.size(2) != layer.weight.size(3) ||
+                    layer.weight.size(2) % 2 == 0)
+                    throw ModelError(path + ": layer " + std::to_string(index) +
+                                     " is a convolution without an odd square kernel");
+                layer.padding = static_cast<int>(layer.weight.size(2) / 2);
+            }
+            layers.push_back(std::move(layer));
+            kinds.push_back(layers.back().kind);
+            ++index;
+        }
+    } catch (const c10::Error& e) {
+        throw ModelError(path + ": cannot read layer " + std::to_string(index) + " (" +
+                         first_line(e.what()) + ")");
+    }
+    if (layers.empty())
+        throw ModelError(path + ": the module has no layers; stylize needs a VGG-style feature stack");
+    const auto names = name_vgg_layers(kinds, path);
+    for (size_t i = 0; i < layers.size(); ++i) layers[i].name = names[i];
+    // Channel counts must chain.
+    int64_t channels = 3;
+    for (const auto& l : layers) {
+        if (l.kind != LayerKind::Conv) continue;
+        if (l.weight.size(1) != channels)
+            throw ModelError(path + ": " + l.name + " expects " + std::to_string(l.weight.size(1)) +
+                             " input channels but receives " + std::to_string(channels));
+        if (!torch::isfinite(l.weight).all().item<bool>() || !torch::isfinite(l.bias).all().item<bool>())
+            throw ModelError(path + ": " + l.name + " has NaN or infinite weights; the file is corrupt");
+        channels = l.weight.size(0);
+    }
+    return FeatureExtractor(std::move(layers), std::move(info));
+}
+
+FeatureExtractor::FeatureExtractor(std::vector<Layer> layers, ModelInfo info)
+    : layers_(std::move(layers)), info_(std::move(info)) {
+    configure(config_);
+}
+
+std::vector<std::string> FeatureExtractor::layer_names() const {
+    std::vector<std::string> out;
+    for (const auto& l : layers_) out.push_back(l.name);
+    return out;
+}
+
+bool FeatureExtractor::has_layer(const std::string& name) const {
+    return std::any_of(layers_.begin(), layers_.end(), [&](const Layer& l) { return l.name == name; });
+}
+
+size_t FeatureExtractor::layer_index(const std::string& name) const {
+    for (size_t i = 0; i < layers_.size(); ++i)
+        if (layers_[i].name == name) return i;
+    std::string valid;
+    for (const auto& l : layers_)
+        if (l.kind != LayerKind::Conv) valid += (valid.empty() ? "" : " ") + l.name;
+    throw InvalidArgument("layer '" + name + "' is not in the model " + info_.path +
+                          " (its layers: " + valid + ", and the conv layers)");
+}
+
+int64_t FeatureExtractor::channels_at(const std::string& name) const {
+    const size_t idx = layer_index(name);
+    for (size_t i = idx + 1; i-- > 0;)
+        if (layers_[i].kind == LayerKind::Conv) return layers_[i].weight.size(0);
+    return 3;
+}
+
+size_t FeatureExtractor::depth_for(const std::vector<std::string>& names) const {
+    size_t depth = 0;
+    for (const auto& n : names) depth = std::max(depth, layer_index(n) + 1);
+    return depth;
+}
+
+void FeatureExtractor::configure(const ExtractorConfig& config) {
+    config_ = config;
+    const auto dtype = config.precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat;
+    const auto format = config.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+    for (auto& l : layers_) {
+        if (l.kind != LayerKind::Conv) continue;
+        l.weight = l.weight.to(config.device, dtype).contiguous(format);
+        l.bias = l.bias.to(config.device, dtype);
+    }
+    std::vector<double> mean = info_.mean, inv_std;
+    for (double s : info_.std) inv_std.push_back(1.0 / s);
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(config.device);
+    mean_ = torch::tensor(mean, opts.dtype(torch::kDouble)).to(opts).view({1, 3, 1, 1});
+    inv_std_ = torch::tensor(inv_std, opts.dtype(torch::kDouble)).to(opts).view({1, 3, 1, 1});
+    if (config.device.is_cuda()) {
+        at::globalContext().setAllowTF32CuDNN(config.precision == Precision::TF32);
+        at::globalContext().setAllowTF32CuBLAS(false);  // Gram matrices stay full fp32
+        at::globalContext().setBenchmarkCuDNN(true);
+    }
+}
+
+std::vector<torch::Tensor> FeatureExtractor::extract(const torch::Tensor& image,
+                                                     const std::vector<std::string>& names) const {
+    std::vector<size_t> wanted;
+    for (const auto& n : names) wanted.push_back(layer_index(n));
+    const size_t depth = wanted.empty() ? 0 : *std::max_element(wanted.begin(), wanted.end()) + 1;
+    std::vector<bool> keep(depth, false);
+    for (size_t w : wanted) keep[w] = true;
+
+    // Map the [0,1] RGB image into the model's input space.
+    auto x = image;
+    if (info_.channel_order == "BGR") x = x.flip(1);
+    const double range = info_.value_max - info_.value_min;
+    if (range != 1.0 || info_.value_min != 0.0) x = x * range + info_.value_min;
+    x = (x - mean_) * inv_std_;
+    if (config_.precision == Precision::BF16) x = x.to(torch::kBFloat16);
+    if (config_.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+
+    std::vector<torch::Tensor> kept(layers_.size());
+    for (size_t i = 0; i < depth; ++i) {
+        const auto& l = layers_[i];
+        switch (l.kind) {
+            case LayerKind::Conv:
+                x = at::conv2d(x, l.weight, l.bias, {1, 1}, {l.padding, l.padding});
+                break;
+            case LayerKind::Relu:
+                // In place unless the conv output it overwrites is itself a
+                // requested feature: saves one activation per layer.
+                x = (i > 0 && keep[i - 1]) ? at::relu(x) : at::relu_(x);
+                break;
+            case LayerKind::Pool:
+                x = config_.pooling == Pooling::Max
+                        ? at::max_pool2d(x, {l.pool_kernel, l.pool_kernel}, {l.pool_stride, l.pool_stride})
+                        : at::avg_pool2d(x, {l.pool_kernel, l.pool_kernel}, {l.pool_stride, l.pool_stride});
+                break;
+        }
+        if (keep[i]) kept[i] = x.scalar_type() == torch::kFloat ? x : x.to(torch::kFloat);
+    }
+    std::vector<torch::Tensor> out;
+    for (size_t w : wanted) out.push_back(kept[w]);
+    return out;
+}
+
+}  // namespace stylize
