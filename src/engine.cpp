@@ -34,8 +34,8 @@ std::vector<std::string> names_of(const std::vector<WeightedLayer>& layers) {
     return out;
 }
 
-void check_layers(const FeatureExtractor& model, const std::vector<WeightedLayer>& layers,
-                  const char* option) {
+void check_layer_list(const FeatureExtractor& model, const std::vector<WeightedLayer>& layers,
+                      const char* option) {
     for (const auto& l : layers) {
         try {
             model.layer_index(l.name);
@@ -48,6 +48,8 @@ void check_layers(const FeatureExtractor& model, const std::vector<WeightedLayer
 void check_image(const torch::Tensor& t, const char* what) {
     if (!t.defined() || t.dim() != 4 || t.size(0) != 1 || t.size(1) != 3 || t.size(2) < 1 || t.size(3) < 1)
         throw InvalidArgument(std::string(what) + " must be a (1,3,H,W) image tensor");
+    if (!torch::isfinite(t).all().item<bool>())
+        throw InvalidArgument(std::string(what) + " contains NaN or infinite pixels");
 }
 
 // The image as the network sees it under the colour mode.
@@ -150,6 +152,11 @@ std::vector<int> scale_sizes(int final_long_side, const StylizeOptions& options)
     return sizes;
 }
 
+void check_layers(const FeatureExtractor& model, const StylizeOptions& opt) {
+    check_layer_list(model, opt.content_layers, "--content-layers");
+    check_layer_list(model, opt.style_layers, "--style-layers");
+}
+
 torch::Device resolve_device(const std::string& spec) {
     if (spec == "auto") return torch::cuda::is_available() ? torch::Device("cuda:0") : torch::Device(torch::kCPU);
     if (spec == "cpu") return torch::kCPU;
@@ -247,8 +254,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in,
         throw InvalidArgument("--style-blend has " + std::to_string(opt.style_blend.size()) +
                               " weights for " + std::to_string(styles_in.size()) + " style images");
     if (opt.init == InitKind::Image) check_image(init_image, "--init image");
-    check_layers(model, opt.content_layers, "--content-layers");
-    check_layers(model, opt.style_layers, "--style-layers");
+    check_layers(model, opt);
 
     std::vector<StyleImage> styles = styles_in;
     if (!opt.style_blend.empty())

@@ -88,6 +88,10 @@ StyleTargets compute_style_targets(const FeatureExtractor& model,
                                    const torch::Tensor& content, int64_t long_side,
                                    const StylizeOptions& options);
 
+/// Throws InvalidArgument (naming the option) if a content or style layer of
+/// `options` is not in `model`.
+void check_layers(const FeatureExtractor& model, const StylizeOptions& options);
+
 /// Resolves "auto|cpu|cuda|cuda:N" to a device; throws RuntimeFailure if absent.
 torch::Device resolve_device(const std::string& spec);
 

@@ -20,6 +20,8 @@ namespace stylize::cli {
 void setup_run_command(CLI::App& app, RunOptions& o) {
     app.add_option("content", o.content, "Content image")->required();
     app.add_option("styles", o.styles, "Style image(s); several are blended (see --style-blend)")->required();
+    // A flag given twice takes its last value, so scripts can override defaults.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("-o,--output", o.output, "Output image (.png .jpg .webp .tif .bmp)")->required();
     bind_job_options(app, o.job);
     bind_process_options(app, o);
@@ -120,6 +122,7 @@ int run_command(RunOptions& o) {
     if (!o.job.init_image.empty()) init = load_image(o.job.init_image, lo).rgb;
 
     auto model = load_configured_model(o);
+    check_layers(model, opt);
     const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
     if (!model.config().device.is_cuda()) {
         const double need = estimate_memory_bytes(model, oh, ow, opt);

@@ -1,0 +1,79 @@
+#pragma once
+// Shared test helpers: fixture paths, temporary folders, synthetic images.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace fixtures {
+
+namespace fs = std::filesystem;
+
+inline std::string model(const std::string& name = "tiny.pt") {
+    return (fs::path(STYLIZE_FIXTURE_DIR) / name).string();
+}
+
+/// A fresh folder under the system temp dir, removed on destruction.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::random_device rd;
+        path = fs::temp_directory_path() / ("stylize-test-" + std::to_string(rd()) + std::to_string(rd()));
+        fs::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(path, ec);
+    }
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+/// A content-like image: smooth gradients with a bright disc, (1,3,h,w) in [0,1].
+inline torch::Tensor content_image(int64_t h = 48, int64_t w = 64) {
+    auto y = torch::linspace(0, 1, h).view({h, 1}).expand({h, w});
+    auto x = torch::linspace(0, 1, w).view({1, w}).expand({h, w});
+    auto disc = (((x - 0.5).pow(2) + (y - 0.5).pow(2)) < 0.06).to(torch::kFloat);
+    return torch::stack({x * 0.8 + 0.1, y * 0.6 + 0.2, 0.3 + 0.6 * disc}).unsqueeze(0).clamp(0, 1);
+}
+
+/// A style-like image: coloured diagonal stripes, (1,3,h,w) in [0,1].
+inline torch::Tensor style_image(int64_t h = 48, int64_t w = 64, double period = 6.0) {
+    auto y = torch::arange(h).view({h, 1}).expand({h, w}).to(torch::kFloat);
+    auto x = torch::arange(w).view({1, w}).expand({h, w}).to(torch::kFloat);
+    auto s = torch::sin((x + y) * (2 * M_PI / period));
+    return torch::stack({0.5 + 0.45 * s, 0.2 + 0.1 * s, 0.6 - 0.35 * s}).unsqueeze(0).clamp(0, 1);
+}
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+inline void write_file(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+struct Run {
+    int code;
+    std::string out, err;
+};
+
+/// Runs the stylize executable with `args` (shell syntax), capturing output.
+inline Run run_cli(const std::string& args, const TempDir& dir) {
+    const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
+    const std::string cmd = std::string("'") + STYLIZE_EXE + "' " + args + " >'" + out + "' 2>'" + err + "' </dev/null";
+    const int status = std::system(cmd.c_str());
+    Run r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+}
+
+}  // namespace fixtures

@@ -1,0 +1,161 @@
+// End-to-end tests of the stylize executable: exit codes, messages, files.
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "fixtures.hpp"
+#include "stylize/image_io.hpp"
+
+using fixtures::run_cli;
+using fixtures::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+struct Inputs {
+    TempDir dir;
+    std::string content = dir / "content image.png";  // a space in the name
+    std::string style = dir / "stil-ü.png";           // and non-ASCII
+    Inputs() {
+        stylize::save_image(content, fixtures::content_image());
+        stylize::save_image(style, fixtures::style_image());
+    }
+    std::string base() const {
+        return "'" + content + "' '" + style + "' --model '" + fixtures::model() + "' -s 48 -n 8 --progress none";
+    }
+};
+}  // namespace
+
+TEST_CASE("cli: a run writes the output and exits 0", "[cli]") {
+    Inputs in;
+    const auto r = run_cli(in.base() + " -o '" + (in.dir / "out dir/ö.png") + "'", in.dir);
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(fs::exists(in.dir / "out dir/ö.png"));
+    CHECK_THAT(r.err, Catch::Contains("RANDOM weights"));  // always warned about
+    const auto out = stylize::load_image(in.dir / "out dir/ö.png");
+    CHECK(out.rgb.size(3) == 48);
+}
+
+TEST_CASE("cli: --help and --version exit 0 and list what matters", "[cli]") {
+    TempDir dir;
+    auto h = run_cli("--help", dir);
+    CHECK(h.code == 0);
+    CHECK_THAT(h.out, Catch::Contains("--iterations") && Catch::Contains("Exit codes") &&
+                          Catch::Contains("relu4_2") && Catch::Contains("--style-blend"));
+    auto v = run_cli("--version", dir);
+    CHECK(v.code == 0);
+    CHECK_THAT(v.out, Catch::Contains("LibTorch") && Catch::Contains("cpu"));
+}
+
+TEST_CASE("cli: a missing input exits 3 naming the file", "[cli]") {
+    Inputs in;
+    const auto r = run_cli("'" + (in.dir / "nope.jpg") + "' '" + in.style + "' -o '" + (in.dir / "o.png") +
+                               "' --model '" + fixtures::model() + "'",
+                           in.dir);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::StartsWith("stylize: error: ") && Catch::Contains("nope.jpg"));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
+    CHECK(!fs::exists(in.dir / "o.png"));
+}
+
+TEST_CASE("cli: an unreadable image exits 3", "[cli]") {
+    Inputs in;
+    fixtures::write_file(in.dir / "bad.jpg", "GIF89a not really");
+    const auto r = run_cli("'" + (in.dir / "bad.jpg") + "' '" + in.style + "' -o '" + (in.dir / "o.png") + "'", in.dir);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("bad.jpg"));
+}
+
+TEST_CASE("cli: bad option values exit 2 with one line", "[cli]") {
+    Inputs in;
+    const std::string out = " -o '" + (in.dir / "o.png") + "'";
+    for (const char* bad : {"--iterations 0", "--iterations abc", "--style-weight nan", "--size -5", "--size 3",
+                            "--optimizer sgd", "--style-layers relu9_1", "--style-layers ''", "--learning-rate -1",
+                            "--style-blend 1,2,3", "--bit-depth 12", "--no-such-flag"}) {
+        const auto r = run_cli(in.base() + out + " " + bad, in.dir);
+        INFO(bad << ": " << r.err);
+        CHECK(r.code == 2);
+        CHECK_THAT(r.err, Catch::Contains("stylize: error: "));
+        CHECK(r.err.find("stylize: error: ") == r.err.rfind("stylize: error: "));  // one error line
+    }
+    CHECK(!fs::exists(in.dir / "o.png"));
+}
+
+TEST_CASE("cli: refuses to overwrite an input and rejects unknown output formats", "[cli]") {
+    Inputs in;
+    const auto before = fixtures::read_file(in.content);
+    auto r = run_cli(in.base() + " -o '" + in.content + "'", in.dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("input"));
+    CHECK(fixtures::read_file(in.content) == before);
+    r = run_cli(in.base() + " -o '" + (in.dir / "o.gifx") + "'", in.dir);
+    CHECK(r.code == 2);
+}
+
+TEST_CASE("cli: a missing or corrupt model exits 4", "[cli]") {
+    Inputs in;
+    const std::string io = "'" + in.content + "' '" + in.style + "' -o '" + (in.dir / "o.png") + "' -n 2 ";
+    auto r = run_cli(io + "--model '" + (in.dir / "none.pt") + "'", in.dir);
+    CHECK(r.code == 4);
+    CHECK_THAT(r.err, Catch::Contains("none.pt") && Catch::Contains("export"));
+    r = run_cli(io + "--model '" + fixtures::model("corrupt.pt") + "'", in.dir);
+    CHECK(r.code == 4);
+    CHECK_THAT(r.err, Catch::Contains("corrupt.pt"));
+    CHECK(!fs::exists(in.dir / "o.partial.png"));
+}
+
+TEST_CASE("cli: STYLIZE_MODEL is honoured", "[cli]") {
+    Inputs in;
+    const std::string cmd = "'" + in.content + "' '" + in.style + "' -o '" + (in.dir / "o.png") + "' -s 32 -n 2 -q";
+    const std::string env = "env STYLIZE_MODEL='" + (in.dir / "absent.pt") + "' '" + STYLIZE_EXE + "' ";
+    const int status = std::system((env + cmd + " 2>'" + (in.dir / "err") + "'").c_str());
+    CHECK(WEXITSTATUS(status) == 4);
+    CHECK_THAT(fixtures::read_file(in.dir / "err"), Catch::Contains("absent.pt"));
+}
+
+TEST_CASE("cli: --save-every writes numbered intermediates, 16-bit output on request", "[cli]") {
+    Inputs in;
+    const auto r = run_cli(in.base() + " -n 6 --save-every 3 --bit-depth 16 -o '" + (in.dir / "r.png") + "'", in.dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(fs::exists(in.dir / "r.00003.png"));
+    CHECK(fs::exists(in.dir / "r.00006.png"));
+    CHECK(stylize::load_image(in.dir / "r.png").bit_depth == 16);
+}
+
+TEST_CASE("cli: --progress json prints one object per evaluation", "[cli]") {
+    Inputs in;
+    const auto r = run_cli(in.base() + " -n 5 --progress json -o '" + (in.dir / "j.png") + "'", in.dir);
+    REQUIRE(r.code == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 5);
+    CHECK_THAT(r.out, Catch::Contains("\"evaluation\":5,\"total\":5"));
+}
+
+TEST_CASE("cli: compare passes identical images and fails below threshold with exit 7", "[cli]") {
+    TempDir dir;
+    auto a = fixtures::content_image();
+    stylize::save_image(dir / "a.png", a);
+    stylize::save_image(dir / "b.png", (a + 0.05 * torch::randn_like(a)).clamp(0, 1));
+    auto same = run_cli("compare '" + (dir / "a.png") + "' '" + (dir / "a.png") + "' --min-psnr 60 --min-ssim 0.999", dir);
+    CHECK(same.code == 0);
+    CHECK_THAT(same.out, Catch::Contains("PSNR inf"));
+    auto diff = run_cli("compare '" + (dir / "a.png") + "' '" + (dir / "b.png") + "' --min-psnr 40", dir);
+    CHECK(diff.code == 7);
+    CHECK_THAT(diff.out, Catch::Contains("FAIL"));
+    auto loose = run_cli("compare '" + (dir / "a.png") + "' '" + (dir / "b.png") + "' --min-psnr 20", dir);
+    CHECK(loose.code == 0);
+}
+
+TEST_CASE("cli: compare pairs folders by name; missing and extra files fail", "[cli]") {
+    TempDir dir;
+    fs::create_directories(dir / "ref");
+    fs::create_directories(dir / "new");
+    stylize::save_image(dir / "ref/x.png", fixtures::content_image());
+    stylize::save_image(dir / "new/x.png", fixtures::content_image());
+    auto ok = run_cli("compare '" + (dir / "ref") + "' '" + (dir / "new") + "' --min-psnr 50", dir);
+    CHECK(ok.code == 0);
+    stylize::save_image(dir / "ref/y.png", fixtures::content_image());
+    stylize::save_image(dir / "new/z.png", fixtures::content_image());
+    auto bad = run_cli("compare '" + (dir / "ref") + "' '" + (dir / "new") + "'", dir);
+    CHECK(bad.code == 7);
+    CHECK_THAT(bad.out, Catch::Contains("y.png: missing") && Catch::Contains("z.png: extra"));
+}

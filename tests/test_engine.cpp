@@ -1,0 +1,232 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "fixtures.hpp"
+#include "stylize/engine.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/image_io.hpp"
+#include "stylize/image_ops.hpp"
+
+using namespace stylize;
+
+namespace {
+StylizeOptions small_options(int iterations = 40) {
+    StylizeOptions o;
+    o.size = 64;
+    o.iterations = iterations;
+    o.device = "cpu";
+    return o;
+}
+struct Recorder {
+    std::vector<Progress> seen;
+    Hooks hooks() {
+        Hooks h;
+        h.on_progress = [this](const Progress& p) { seen.push_back(p); };
+        return h;
+    }
+};
+}  // namespace
+
+TEST_CASE("the style loss falls to a small fraction and the output differs from the content", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    Recorder rec;
+    auto content = fixtures::content_image(48, 64);
+    auto result = stylize::stylize(model, content, {{fixtures::style_image(48, 64), 1.0}}, small_options(40),
+                                   rec.hooks());
+    REQUIRE(rec.seen.size() == 40);
+    CHECK(result.evaluations == 40);
+    CHECK(result.stop_reason == StopReason::Completed);
+    CHECK(rec.seen.back().losses.style < 0.1 * rec.seen.front().losses.style);
+    CHECK(result.image.sizes() == torch::IntArrayRef({1, 3, 48, 64}));
+    CHECK(result.image.min().item<double>() >= 0);
+    CHECK(result.image.max().item<double>() <= 1);
+    CHECK((result.image - content).abs().mean().item<double>() > 0.02);
+    // Reported losses are those of the returned image's evaluation.
+    CHECK(result.losses.total == rec.seen.back().losses.total);
+    CHECK(rec.seen[5].evaluation == 6);
+    CHECK(rec.seen[5].total == 40);
+}
+
+TEST_CASE("each optimiser performs exactly --iterations evaluations", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    for (auto kind : {OptimizerKind::LBFGS, OptimizerKind::Adam}) {
+        auto o = small_options(7);
+        o.optimizer = kind;
+        Recorder rec;
+        auto r = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o, rec.hooks());
+        CHECK(rec.seen.size() == 7);
+        CHECK(r.evaluations == 7);
+    }
+}
+
+TEST_CASE("same seed gives byte-identical output files", "[engine]") {
+    fixtures::TempDir dir;
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(15);
+    o.init = InitKind::Noise;
+    o.seed = 7;
+    for (const char* name : {"a.png", "b.png"}) {
+        auto r = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o);
+        save_image(dir / name, r.image);
+    }
+    CHECK(fixtures::read_file(dir / "a.png") == fixtures::read_file(dir / "b.png"));
+    o.seed = 8;
+    auto r = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o);
+    save_image(dir / "c.png", r.image);
+    CHECK(fixtures::read_file(dir / "a.png") != fixtures::read_file(dir / "c.png"));
+}
+
+TEST_CASE("blend weights 1,0 equal a single-style run", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(10);
+    auto single = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o);
+    o.style_blend = {1.0, 0.0};
+    auto blended = stylize::stylize(model, fixtures::content_image(),
+                                    {{fixtures::style_image(), 1.0}, {fixtures::style_image(48, 64, 17.0), 1.0}}, o);
+    CHECK(torch::allclose(single.image, blended.image, 1e-6, 1e-6));
+    o.style_blend = {0.5, 0.5};
+    auto mixed = stylize::stylize(model, fixtures::content_image(),
+                                  {{fixtures::style_image(), 1.0}, {fixtures::style_image(48, 64, 17.0), 1.0}}, o);
+    CHECK(!torch::allclose(single.image, mixed.image, 1e-4, 1e-4));
+}
+
+TEST_CASE("style targets are a weighted mix of the styles' Gram matrices", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    StylizeOptions o = small_options();
+    auto a = fixtures::style_image(), b = fixtures::style_image(48, 64, 17.0);
+    auto ta = compute_style_targets(model, {{a, 1.0}}, fixtures::content_image(), 64, o);
+    auto tb = compute_style_targets(model, {{b, 1.0}}, fixtures::content_image(), 64, o);
+    auto mix = compute_style_targets(model, {{a, 3.0}, {b, 1.0}}, fixtures::content_image(), 64, o);
+    for (size_t i = 0; i < mix.grams.size(); ++i)
+        CHECK(torch::allclose(mix.grams[i], 0.75 * ta.grams[i] + 0.25 * tb.grams[i], 1e-4, 1e-6));
+}
+
+TEST_CASE("luminance mode keeps the content's chroma", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(20);
+    o.color = ColorMode::Luminance;
+    auto content = fixtures::content_image(48, 64);
+    auto r = stylize::stylize(model, content, {{fixtures::style_image(), 1.0}}, o);
+    auto a = rgb_to_ycbcr(r.image), b = rgb_to_ycbcr(content);
+    auto unclipped = ((r.image > 0.002) & (r.image < 0.998)).all(1, true);
+    auto chroma_diff = (a - b).narrow(1, 1, 2).abs().masked_select(unclipped.expand({1, 2, 48, 64}));
+    CHECK(chroma_diff.numel() > 1000);
+    CHECK(chroma_diff.max().item<double>() < 2e-3);
+    CHECK((a - b).narrow(1, 0, 1).abs().mean().item<double>() > 0.01);  // luminance did change
+}
+
+TEST_CASE("multi-scale ends at the requested size and reports every scale", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(10);
+    o.size = 80;
+    o.scales = 3;
+    o.scale_iterations = 5;
+    CHECK(scale_sizes(80, o) == std::vector<int>{40, 57, 80});
+    Recorder rec;
+    auto r = stylize::stylize(model, fixtures::content_image(48, 64), {{fixtures::style_image(), 1.0}}, o, rec.hooks());
+    CHECK(r.image.sizes() == torch::IntArrayRef({1, 3, 60, 80}));
+    REQUIRE(rec.seen.size() == 20);
+    CHECK(rec.seen.front().width == 40);
+    CHECK(rec.seen.front().scale == 1);
+    CHECK(rec.seen.back().scale == 3);
+    CHECK(rec.seen.back().total == 20);
+}
+
+TEST_CASE("cancellation stops before the next evaluation and returns the last image", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    int polls = 0;
+    Hooks h;
+    h.should_cancel = [&] { return ++polls > 3; };
+    auto r = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, small_options(50), h);
+    CHECK(r.stop_reason == StopReason::Cancelled);
+    CHECK(r.evaluations == 3);
+    CHECK(r.image.sizes() == torch::IntArrayRef({1, 3, 48, 64}));
+}
+
+TEST_CASE("early stopping reports why it stopped", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(500);
+    o.early_stop_tolerance = 0.01;
+    o.early_stop_window = 10;
+    auto r = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o);
+    CHECK(r.stop_reason == StopReason::Converged);
+    CHECK(r.evaluations < 500);
+    CHECK_THAT(r.stop_detail, Catch::Contains("over the last 10 evaluations"));
+}
+
+TEST_CASE("a non-finite loss stops the run and keeps the last finite image", "[engine]") {
+    // One convolution with huge weights: the first evaluation is finite, and
+    // once Adam moves the image by ~10 the squared Gram error overflows fp32.
+    Layer conv;
+    conv.name = "conv1_1";
+    conv.kind = LayerKind::Conv;
+    conv.weight = torch::full({4, 3, 3, 3}, 1e8);
+    conv.bias = torch::zeros({4});
+    conv.padding = 1;
+    Layer relu;
+    relu.name = "relu1_1";
+    relu.kind = LayerKind::Relu;
+    FeatureExtractor model({conv, relu}, ModelInfo{});
+    auto o = small_options(30);
+    o.content_layers = {{"relu1_1", 1.0}};
+    o.style_layers = {{"relu1_1", 1.0}};
+    o.optimizer = OptimizerKind::Adam;
+    o.learning_rate = 10;
+    Recorder rec;
+    auto r = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o, rec.hooks());
+    CHECK(r.stop_reason == StopReason::NonFinite);
+    CHECK(r.evaluations >= 1);
+    CHECK(rec.seen.size() == static_cast<size_t>(r.evaluations));  // the bad evaluation is not reported
+    CHECK(torch::isfinite(r.image).all().item<bool>());
+    CHECK_THAT(r.stop_detail, Catch::Contains("evaluation " + std::to_string(r.evaluations + 1)));
+    auto nan = fixtures::content_image();
+    nan[0][0][0][0] = NAN;
+    CHECK_THROWS_AS(stylize::stylize(model, nan, {{fixtures::style_image(), 1.0}}, o), InvalidArgument);
+}
+
+TEST_CASE("Adam with iterate averaging returns the averaged image", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(20);
+    o.optimizer = OptimizerKind::Adam;
+    o.learning_rate = 0.05;
+    auto plain = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o);
+    o.ema_decay = 0.9;
+    auto avg = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o);
+    // Same trajectory, so the loss at the last evaluated point is identical...
+    CHECK(plain.losses.total == avg.losses.total);
+    // ...but the returned image is the average, which lags behind the iterate.
+    CHECK(!torch::allclose(plain.image, avg.image, 1e-4, 1e-4));
+    auto content = fixtures::content_image();
+    CHECK((avg.image - content).abs().mean().item<double>() < (plain.image - content).abs().mean().item<double>());
+}
+
+TEST_CASE("init from an image and from noise", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(1);
+    o.init = InitKind::Image;
+    auto init = fixtures::style_image(24, 32);
+    auto r = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o, {}, init);
+    CHECK(torch::allclose(r.image, resize_image(init, 48, 64).clamp(0, 1), 1e-5, 1e-5));
+    o.init = InitKind::Noise;
+    auto n = stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o);
+    CHECK(n.image.std().item<double>() > 0.25);  // uniform noise has std 0.29
+}
+
+TEST_CASE("bad layer names and inputs are invalid arguments", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto o = small_options(5);
+    o.style_layers = {{"relu9_1", 1.0}};
+    CHECK_THROWS_WITH(stylize::stylize(model, fixtures::content_image(), {{fixtures::style_image(), 1.0}}, o),
+                      Catch::Contains("--style-layers") && Catch::Contains("relu9_1"));
+    CHECK_THROWS_AS(stylize::stylize(model, fixtures::content_image(), {}, small_options()), InvalidArgument);
+}
+
+TEST_CASE("memory estimate grows with pixels and history", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    StylizeOptions o;
+    const double small = estimate_memory_bytes(model, 256, 256, o);
+    const double big = estimate_memory_bytes(model, 512, 512, o);
+    CHECK(big > 3.5 * small * 0.9);
+    o.lbfgs_history = 100;
+    CHECK(estimate_memory_bytes(model, 512, 512, o) - big == Approx(2.0 * 80 * 3 * 512 * 512 * 4));
+}

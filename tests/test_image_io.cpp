@@ -1,0 +1,139 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <torch/torch.h>
+
+#include "fixtures.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/image_io.hpp"
+
+using namespace stylize;
+using fixtures::TempDir;
+namespace fs = std::filesystem;
+
+TEST_CASE("PNG round trip is exact at 8 bits", "[unit]") {
+    TempDir dir;
+    auto img = (fixtures::content_image() * 255).round() / 255;
+    save_image(dir / "a.png", img);
+    auto back = load_image(dir / "a.png");
+    CHECK(back.bit_depth == 8);
+    CHECK(back.channels == 3);
+    CHECK(!back.alpha.defined());
+    CHECK(torch::allclose(back.rgb, img, 0, 1e-6));
+}
+
+TEST_CASE("16-bit PNG and TIFF keep 16 bits", "[unit]") {
+    TempDir dir;
+    auto img = fixtures::content_image();
+    for (const char* name : {"a16.png", "a16.tif"}) {
+        SaveOptions so;
+        so.bit_depth = 16;
+        save_image(dir / name, img, so);
+        auto back = load_image(dir / name);
+        CHECK(back.bit_depth == 16);
+        CHECK((back.rgb - img).abs().max().item<double>() < 1.0 / 65535 + 1e-7);
+    }
+    SaveOptions so;
+    so.bit_depth = 16;
+    CHECK_THROWS_AS(save_image(dir / "a.jpg", img, so), InvalidArgument);
+}
+
+TEST_CASE("JPEG and WebP are written and read back close", "[unit]") {
+    TempDir dir;
+    auto img = fixtures::content_image();
+    for (const char* name : {"a.jpg", "a.webp", "a.bmp"}) {
+        save_image(dir / name, img);
+        auto back = load_image(dir / name);
+        CHECK(back.rgb.sizes() == img.sizes());
+        CHECK((back.rgb - img).abs().mean().item<double>() < 0.02);
+    }
+}
+
+TEST_CASE("grayscale input becomes three equal channels", "[unit]") {
+    TempDir dir;
+    cv::Mat grey(10, 12, CV_8UC1);
+    for (int y = 0; y < 10; ++y)
+        for (int x = 0; x < 12; ++x) grey.at<uchar>(y, x) = static_cast<uchar>(20 * x);
+    cv::imwrite(dir / "g.png", grey);
+    auto img = load_image(dir / "g.png");
+    CHECK(img.channels == 1);
+    REQUIRE(img.rgb.sizes() == torch::IntArrayRef({1, 3, 10, 12}));
+    CHECK(torch::equal(img.rgb.select(1, 0), img.rgb.select(1, 2)));
+    CHECK(img.rgb[0][0][0][3].item<double>() == Approx(60.0 / 255));
+}
+
+TEST_CASE("alpha input: kept separately, colour composited over white, written back", "[unit]") {
+    TempDir dir;
+    cv::Mat rgba(8, 8, CV_8UC4, cv::Scalar(0, 0, 255, 255));  // opaque red (BGRA)
+    for (int x = 0; x < 4; ++x)
+        for (int y = 0; y < 8; ++y) rgba.at<cv::Vec4b>(y, x) = cv::Vec4b(0, 0, 255, 0);  // left half transparent
+    cv::imwrite(dir / "a.png", rgba);
+    auto img = load_image(dir / "a.png");
+    CHECK(img.channels == 4);
+    REQUIRE(img.alpha.defined());
+    CHECK(img.alpha[0][0][0][0].item<double>() == 0.0);
+    CHECK(img.alpha[0][0][0][7].item<double>() == 1.0);
+    CHECK(img.rgb[0][1][0][0].item<double>() == Approx(1.0));  // transparent -> white
+    CHECK(img.rgb[0][1][0][7].item<double>() == Approx(0.0));  // opaque red keeps G = 0
+    save_image(dir / "out.png", img.rgb, {}, img.alpha);
+    auto back = cv::imread(dir / "out.png", cv::IMREAD_UNCHANGED);
+    CHECK(back.channels() == 4);
+    CHECK(back.at<cv::Vec4b>(0, 0)[3] == 0);
+    CHECK(back.at<cv::Vec4b>(0, 7)[3] == 255);
+}
+
+TEST_CASE("bad image files give an ImageError naming the file", "[unit]") {
+    TempDir dir;
+    CHECK_THROWS_WITH(load_image(dir / "missing.png"), Catch::Contains("missing.png") && Catch::Contains("no such"));
+    CHECK_THROWS_WITH(load_image(dir.path.string()), Catch::Contains("directory"));
+    fixtures::write_file(dir / "empty.jpg", "");
+    CHECK_THROWS_WITH(load_image(dir / "empty.jpg"), Catch::Contains("empty"));
+    fixtures::write_file(dir / "text.jpg", "this is not an image\n");
+    CHECK_THROWS_AS(load_image(dir / "text.jpg"), ImageError);
+    save_image(dir / "ok.png", fixtures::content_image());
+    const auto bytes = fixtures::read_file(dir / "ok.png");
+    fixtures::write_file(dir / "truncated.png", bytes.substr(0, bytes.size() / 2));
+    CHECK_THROWS_AS(load_image(dir / "truncated.png"), ImageError);
+}
+
+TEST_CASE("header dimensions are read without decoding; huge images refused", "[unit]") {
+    TempDir dir;
+    save_image(dir / "a.png", fixtures::content_image(30, 50));
+    save_image(dir / "a.jpg", fixtures::content_image(30, 50));
+    for (const char* n : {"a.png", "a.jpg"}) {
+        const auto dims = read_image_dimensions(fixtures::read_file(dir / n));
+        CHECK(dims.first == 30);
+        CHECK(dims.second == 50);
+    }
+    // A PNG header that declares 100000 x 100000 pixels is refused before decoding.
+    std::string png = fixtures::read_file(dir / "a.png");
+    const unsigned char big[8] = {0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0};
+    png.replace(16, 8, reinterpret_cast<const char*>(big), 8);
+    fixtures::write_file(dir / "huge.png", png);
+    CHECK_THROWS_WITH(load_image(dir / "huge.png"), Catch::Contains("--max-pixels"));
+    LoadOptions small;
+    small.max_pixels = 100;
+    CHECK_THROWS_WITH(load_image(dir / "a.jpg", small), Catch::Contains("--max-pixels"));
+}
+
+TEST_CASE("writes are atomic: failures leave nothing behind", "[unit]") {
+    TempDir dir;
+    auto img = fixtures::content_image();
+    save_image(dir / "sub/deeper/out.png", img);  // missing folders are created
+    CHECK(fs::exists(dir / "sub/deeper/out.png"));
+    CHECK_THROWS_AS(save_image(dir / "out.xyz", img), ImageError);
+    auto nan = img.clone();
+    nan[0][0][0][0] = NAN;
+    CHECK_THROWS_AS(save_image(dir / "nan.png", nan), RuntimeFailure);
+    CHECK(!fs::exists(dir / "nan.png"));
+    if (::geteuid() != 0) {  // root ignores permissions
+        fs::create_directories(dir / "ro");
+        ::chmod((dir / "ro").c_str(), 0555);
+        CHECK_THROWS_AS(save_image(dir / "ro/out.png", img), ImageError);
+    }
+    size_t files = 0;
+    for (auto& e : fs::recursive_directory_iterator(dir.path)) files += e.is_regular_file();
+    CHECK(files == 1);
+}

@@ -1,0 +1,44 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "stylize/losses.hpp"
+
+using namespace stylize;
+
+TEST_CASE("Gram matrix of a hand-computed case", "[unit]") {
+    // Two channels over a 1x2 map: f0 = (1, 2), f1 = (3, 4).
+    auto f = torch::tensor({1.f, 2.f, 3.f, 4.f}).view({1, 2, 1, 2});
+    auto g = gram_matrix(f);
+    // F F^T / (H W) = [[1+4, 3+8], [3+8, 9+16]] / 2
+    auto expected = torch::tensor({2.5f, 5.5f, 5.5f, 12.5f}).view({2, 2});
+    CHECK(torch::allclose(g, expected));
+}
+
+TEST_CASE("Gram matrix is the same for a channels-last map", "[unit]") {
+    auto f = torch::randn({1, 5, 4, 3});
+    auto cl = f.contiguous(at::MemoryFormat::ChannelsLast);
+    CHECK(torch::allclose(gram_matrix(f), gram_matrix(cl), 1e-5, 1e-6));
+}
+
+TEST_CASE("relative squared error is 0 at the target and 1 at zero", "[unit]") {
+    auto t = torch::randn({1, 3, 4, 4});
+    CHECK(relative_squared_error(t, t).item<double>() == Approx(0.0).margin(1e-12));
+    CHECK(relative_squared_error(torch::zeros_like(t), t).item<double>() == Approx(1.0).epsilon(1e-6));
+    CHECK(relative_squared_error(2 * t, t).item<double>() == Approx(1.0).epsilon(1e-6));
+}
+
+TEST_CASE("total variation of known images", "[unit]") {
+    CHECK(total_variation(torch::full({1, 3, 5, 5}, 0.3)).item<double>() == Approx(0.0));
+    // Vertical stripes 0,1,0,1: every horizontal step is 1, vertical steps 0.
+    auto stripes = (torch::arange(4) % 2).to(torch::kFloat).view({1, 1, 1, 4}).expand({1, 3, 4, 4}).contiguous();
+    CHECK(total_variation(stripes).item<double>() == Approx(1.0));
+}
+
+TEST_CASE("normalize_gradient scales the gradient to unit L1 norm", "[unit]") {
+    auto x = torch::randn({1, 2, 3, 3}, torch::requires_grad());
+    (normalize_gradient(x) * 7.0).sum().backward();
+    CHECK(x.grad().abs().sum().item<double>() == Approx(1.0).epsilon(1e-5));
+    auto y = torch::randn({4}, torch::requires_grad());
+    (normalize_gradient(y) * 3.0).sum().backward();
+    CHECK(torch::allclose(y.grad(), torch::full({4}, 0.25)));
+}
