@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "stylize/image_io.hpp"
+#include "stylize/image_header.hpp"
 
 namespace stylize {
 namespace {

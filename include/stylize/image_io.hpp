@@ -6,6 +6,8 @@
 
 #include <torch/types.h>
 
+#include "stylize/image_header.hpp"
+
 namespace stylize {
 
 struct LoadedImage {
@@ -41,7 +43,5 @@ void save_image(const std::string& path, const torch::Tensor& rgb,
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename); throws ImageError.
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
-/// Dimensions read from a PNG/JPEG/BMP/WebP header without decoding; {0,0} if unknown.
-std::pair<int64_t, int64_t> read_image_dimensions(const std::string& header_bytes);
 
 }  // namespace stylize
