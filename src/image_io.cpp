@@ -48,13 +48,18 @@ at::Tensor mat_to_tensor(const cv::Mat& m) {
 
 }  // namespace
 
-LoadedImage load_image(const std::string& path, const LoadOptions& options) {
+void check_image_file(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         throw ImageError(path + ": no such file");
     if (S_ISDIR(st.st_mode)) throw ImageError(path + ": is a directory, not an image file");
     if (!S_ISREG(st.st_mode)) throw ImageError(path + ": is not a regular file");
     if (st.st_size == 0) throw ImageError(path + ": is empty (0 bytes)");
+    if (::access(path.c_str(), R_OK) != 0) throw ImageError(path + ": cannot be read (" + std::strerror(errno) + ")");
+}
+
+LoadedImage load_image(const std::string& path, const LoadOptions& options) {
+    check_image_file(path);
 
     const std::string bytes = read_all(path);
     const auto [hh, ww] = read_image_dimensions(bytes.substr(0, std::min<size_t>(bytes.size(), 1 << 16)));

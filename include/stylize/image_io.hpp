@@ -21,6 +21,10 @@ struct LoadOptions {
     int64_t max_pixels = 64LL * 1024 * 1024;  ///< refuse larger images (before decoding where possible)
 };
 
+/// Checks that `path` is a non-empty regular file; throws ImageError naming
+/// the problem (missing, a directory, empty). Cheap: no decoding.
+void check_image_file(const std::string& path);
+
 /// Reads an image, honouring EXIF orientation. Throws ImageError naming the
 /// path and the problem (missing, a directory, empty, not an image, too large).
 LoadedImage load_image(const std::string& path, const LoadOptions& options = {});

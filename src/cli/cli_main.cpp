@@ -8,6 +8,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "batch_command.hpp"
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
 #include "run_command.hpp"
@@ -65,8 +66,27 @@ int main_entry(int argc, char** argv) {
             return compare_command(o);
         }
 
+        if (argc > 1 && std::strcmp(argv[1], "batch") == 0) {
+            CLI::App app{"Stylize many images: every content x style pair, or the jobs of a jobs file.\n"
+                         "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR [options]\n"
+                         "  stylize batch --jobs FILE [-O OUTDIR] [options]",
+                         "stylize batch"};
+            BatchOptions o;
+            setup_batch_command(app, o);
+            app.footer(std::string(kFooter) + exit_code_table());
+            try {
+                app.parse(argc - 1, argv + 1);
+            } catch (const CLI::CallForHelp&) {
+                std::cout << app.help();
+                return kOk;
+            }
+            setup_logging(o.run.quiet, o.run.verbose);
+            return batch_command(o);
+        }
+
         CLI::App app{"Neural style transfer (Gatys et al.) with a TorchScript VGG19.\n"
                      "  stylize CONTENT STYLE [STYLE...] -o OUT [options]\n"
+                     "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR   (see stylize batch --help)\n"
                      "  stylize compare A B [--min-psnr DB] [--min-ssim S]",
                      "stylize"};
         app.set_version_flag("--version", [] { return version_text(); });

@@ -100,6 +100,12 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
     app.add_option("-j,--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str()->group(run);
     app.add_option("--max-pixels", o.max_pixels, "Refuse input images with more pixels than this")
         ->capture_default_str()->group(run);
+    app.add_option("--memory-limit", o.memory_limit,
+                   "Memory the run may use, in bytes (default: what the system has available)")->group(run);
+    app.add_option("--channels-last", o.channels_last, "Channels-last activations (faster with oneDNN)")
+        ->capture_default_str()->group(run);
+    app.add_flag("--sidecar", o.sidecar, "Write OUTPUT.json next to each output: parameters, seed, model hash, "
+                 "versions")->group("Output");
     app.add_flag("--auto-shrink", o.auto_shrink,
                  "If the run would not fit in memory, lower --size until it does")->group(run);
 

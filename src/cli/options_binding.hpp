@@ -32,7 +32,9 @@ struct RunOptions {
     int threads = 0;  ///< 0 = all cores
     int64_t max_pixels = 64LL * 1024 * 1024;
     bool auto_shrink = false;
-    bool allow_random_model = true;
+    bool channels_last = true;
+    bool sidecar = false;     ///< write <output>.json provenance next to each output
+    double memory_limit = 0;  ///< bytes; 0 = the machine's available memory
     std::string progress = "auto";
     bool quiet = false;
     bool verbose = false;

@@ -1,7 +1,9 @@
 #include "run_command.hpp"
 
 #include <csignal>
+#include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
@@ -89,6 +91,7 @@ FeatureExtractor load_configured_model(const RunOptions& o) {
                      "For real results run scripts/get_model.sh --imagenet (needs internet once).", info.path);
     ExtractorConfig cfg;
     cfg.device = resolve_device(o.job.engine.device);
+    cfg.channels_last = o.channels_last;
     cfg.precision = o.job.engine.precision;
     cfg.pooling = o.job.engine.pooling;
     if (cfg.precision == Precision::TF32 && !cfg.device.is_cuda())
@@ -103,73 +106,95 @@ FeatureExtractor load_configured_model(const RunOptions& o) {
     return model;
 }
 
-int run_command(RunOptions& o) {
-    finalize_job_options(o.job, o.styles.size());
-    auto& opt = o.job.engine;
-    std::vector<std::string> inputs{o.content, o.job.init_image};
-    inputs.insert(inputs.end(), o.styles.begin(), o.styles.end());
-    check_output_path(o.output, inputs, o.job.bit_depth);
-    if (o.threads < 0) throw InvalidArgument("--threads must be >= 0, got " + std::to_string(o.threads));
-    if (o.max_pixels < 1) throw InvalidArgument("--max-pixels must be >= 1");
-    if (o.threads > 0) at::set_num_threads(o.threads);
+namespace {
+
+ProgressMode progress_mode(const RunOptions& o) {
+    if (o.quiet) return ProgressMode::None;
+    if (o.progress == "line") return ProgressMode::Line;
+    if (o.progress == "log") return ProgressMode::Log;
+    if (o.progress == "json") return ProgressMode::Json;
+    if (o.progress == "none") return ProgressMode::None;
+    return ProgressMode::Auto;
+}
+
+// Sizes the run to the memory available (CPU), or throws OutOfMemory with advice.
+void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt, const RunOptions& o) {
+    if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
+    const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
+    const double need = estimate_memory_bytes(model, oh, ow, opt);
+    const double have = o.memory_limit > 0 ? o.memory_limit : available_memory_bytes();
+    spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB", need / 1048576, have / 1048576);
+    if (have <= 0 || need <= have) return;
+    const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have);
+    if (o.auto_shrink && fit >= 16) {
+        spdlog::warn("a {}x{} run needs about {:.0f} MiB but {:.0f} MiB are available: --auto-shrink lowers --size to {}",
+                     ow, oh, need / 1048576, have / 1048576, fit);
+        opt.size = fit;
+        return;
+    }
+    throw OutOfMemory("a " + std::to_string(ow) + "x" + std::to_string(oh) + " run needs about " +
+                          std::to_string(static_cast<long>(need / 1048576)) + " MiB but " +
+                          std::to_string(static_cast<long>(have / 1048576)) +
+                          " MiB are available; the largest --size that fits is " + std::to_string(fit) +
+                          " (or pass --auto-shrink, or lower --lbfgs-history)",
+                      need, have);
+}
+
+}  // namespace
+
+std::string targets_key(const JobSpec& job) {
+    const auto& e = job.options.engine;
+    std::string key;
+    for (const auto& s : job.styles) key += s + "\x1f";
+    key += job.options.style_blend + "|" + job.options.style_layers + "|" + std::to_string(e.style_scale) + "|" +
+           to_string(e.color) + "|" + to_string(e.pooling);
+    // Colour matching makes the targets depend on the content too.
+    if (e.color == ColorMode::MatchMeanCov || e.color == ColorMode::MatchHistogram) key += "|" + job.content;
+    return key;
+}
+
+int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResult& out, TargetCache* cache) {
+    auto& opt = job.options.engine;
+    finalize_job_options(job.options, job.styles.size());
+    std::vector<std::string> inputs{job.content, job.options.init_image};
+    inputs.insert(inputs.end(), job.styles.begin(), job.styles.end());
+    check_output_path(job.output, inputs, job.options.bit_depth);
+    check_layers(model, opt);
+    if (opt.pooling != model.config().pooling) {
+        auto cfg = model.config();
+        cfg.pooling = opt.pooling;
+        model.configure(cfg);
+    }
 
     LoadOptions lo;
     lo.max_pixels = o.max_pixels;
-    const auto content = load_image(o.content, lo);
+    const auto content = load_image(job.content, lo);
     std::vector<StyleImage> styles;
-    for (const auto& s : o.styles) styles.push_back({load_image(s, lo).rgb, 1.0});
+    for (const auto& s : job.styles) styles.push_back({load_image(s, lo).rgb, 1.0});
     torch::Tensor init;
-    if (!o.job.init_image.empty()) init = load_image(o.job.init_image, lo).rgb;
+    if (!job.options.init_image.empty()) init = load_image(job.options.init_image, lo).rgb;
+    fit_to_memory(model, content, opt, o);
 
-    auto model = load_configured_model(o);
-    check_layers(model, opt);
-    const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
-    if (!model.config().device.is_cuda()) {
-        const double need = estimate_memory_bytes(model, oh, ow, opt);
-        const double have = available_memory_bytes();
-        spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB", need / 1048576, have / 1048576);
-        if (have > 0 && need > have) {
-            const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have);
-            if (o.auto_shrink && fit >= 16) {
-                spdlog::warn("a {}x{} run needs about {:.0f} MiB but {:.0f} MiB are available: --auto-shrink "
-                             "lowers --size to {}", ow, oh, need / 1048576, have / 1048576, fit);
-                opt.size = fit;
-            } else {
-                throw OutOfMemory("a " + std::to_string(ow) + "x" + std::to_string(oh) + " run needs about " +
-                                      std::to_string(static_cast<long>(need / 1048576)) + " MiB but " +
-                                      std::to_string(static_cast<long>(have / 1048576)) +
-                                      " MiB are available; the largest --size that fits is " + std::to_string(fit) +
-                                      " (or pass --auto-shrink, or lower --lbfgs-history)",
-                                  need, have);
-            }
-        }
-    }
-
-    ProgressMode mode = o.quiet ? ProgressMode::None
-                        : o.progress == "line" ? ProgressMode::Line
-                        : o.progress == "log"  ? ProgressMode::Log
-                        : o.progress == "json" ? ProgressMode::Json
-                        : o.progress == "none" ? ProgressMode::None
-                                               : ProgressMode::Auto;
-    ProgressPrinter printer(mode, stderr, stdout);
+    ProgressPrinter printer(progress_mode(o), stderr, stdout, job.progress_prefix);
     Hooks hooks;
     hooks.on_progress = [&](const Progress& p) { printer(p); };
     hooks.should_cancel = [] { return pending_signal() != 0; };
     SaveOptions so;
-    so.bit_depth = o.job.bit_depth;
-    so.jpeg_quality = o.job.jpeg_quality;
-    if (o.job.save_every > 0) {
-        hooks.intermediate_every = o.job.save_every;
+    so.bit_depth = job.options.bit_depth;
+    so.jpeg_quality = job.options.jpeg_quality;
+    if (job.options.save_every > 0) {
+        hooks.intermediate_every = job.options.save_every;
         hooks.on_intermediate = [&](const torch::Tensor& img, int evaluation) {
-            save_image(intermediate_path(o.output, evaluation), img, so);
+            save_image(intermediate_path(job.output, evaluation), img, so);
         };
     }
 
-    install_signal_handlers();
-    Result result;
+    Result& result = out.result;
     try {
-        result = stylize::stylize(model, content.rgb, styles, opt, hooks, init);
+        std::vector<StyleTargets>* targets = cache ? &(*cache)[targets_key(job)] : nullptr;
+        result = stylize::stylize(model, content.rgb, styles, opt, hooks, init, targets);
     } catch (const c10::Error& e) {
+        printer.finish();
         const std::string what = e.what();
         if (what.find("out of memory") != std::string::npos)
             throw RuntimeFailure("out of memory on " + opt.device + " during the run; lower --size (now " +
@@ -179,31 +204,33 @@ int run_command(RunOptions& o) {
     printer.finish();
 
     torch::Tensor alpha = content.alpha;
-    if (alpha.defined())
-        alpha = at::adaptive_avg_pool2d(alpha, {result.image.size(2), result.image.size(3)});
+    if (alpha.defined()) alpha = at::adaptive_avg_pool2d(alpha, {result.image.size(2), result.image.size(3)});
     switch (result.stop_reason) {
         case StopReason::Completed:
         case StopReason::Converged:
-            save_image(o.output, result.image, so, alpha);
+            save_image(job.output, result.image, so, alpha);
+            if (o.sidecar) write_provenance(job, model, result);
             if (result.stop_reason == StopReason::Converged)
                 spdlog::info("stopped early after {} evaluations: {}", result.evaluations, result.stop_detail);
-            spdlog::info("wrote {} ({}x{}, {} evaluations, {:.1f}s, loss {:.4g})", o.output, result.image.size(3),
+            spdlog::info("wrote {} ({}x{}, {} evaluations, {:.1f}s, loss {:.4g})", job.output, result.image.size(3),
                          result.image.size(2), result.evaluations, result.seconds, result.losses.total);
+            out.status = "ok";
             return kOk;
         case StopReason::Cancelled: {
             const int sig = pending_signal();
-            const auto partial = partial_path(o.output);
-            save_image(partial, result.image, so, alpha);
+            out.partial = partial_path(job.output);
+            save_image(out.partial, result.image, so, alpha);
             spdlog::error("interrupted by {} after {} evaluations; wrote the current image to {}",
-                          sig == SIGTERM ? "SIGTERM" : "SIGINT", result.evaluations, partial);
+                          sig == SIGTERM ? "SIGTERM" : "SIGINT", result.evaluations, out.partial);
+            out.status = "interrupted";
             return sig == SIGTERM ? kTerminated : kInterrupted;
         }
         case StopReason::NonFinite: {
             std::string kept;
             if (result.evaluations > 0) {
-                const auto partial = partial_path(o.output);
-                save_image(partial, result.image, so, alpha);
-                kept = "; wrote the last finite image to " + partial;
+                out.partial = partial_path(job.output);
+                save_image(out.partial, result.image, so, alpha);
+                kept = "; wrote the last finite image to " + out.partial;
             }
             throw RuntimeFailure(result.stop_detail + kept +
                                  (opt.optimizer == OptimizerKind::Adam ? "; try a lower --learning-rate"
@@ -211,6 +238,41 @@ int run_command(RunOptions& o) {
         }
     }
     return kInternal;
+}
+
+void apply_threads(int threads) {
+    if (threads < 0) throw InvalidArgument("--threads must be >= 0, got " + std::to_string(threads));
+    // OpenMP's own default can be 1 (it follows OMP_NUM_THREADS or the cgroup
+    // quota), so "all cores" is set explicitly.
+    at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+void check_process_options(const RunOptions& o) {
+    if (o.max_pixels < 1) throw InvalidArgument("--max-pixels must be >= 1, got " + std::to_string(o.max_pixels));
+    if (!std::isfinite(o.memory_limit) || o.memory_limit < 0)
+        throw InvalidArgument("--memory-limit must be a number of bytes >= 0");
+    if (o.threads < 0 || o.threads > 1024) throw InvalidArgument("--threads must be in [0, 1024], got " + std::to_string(o.threads));
+}
+
+int run_command(RunOptions& o) {
+    check_process_options(o);
+    JobSpec job;
+    job.content = o.content;
+    job.styles = o.styles;
+    job.output = o.output;
+    job.options = o.job;
+    // Everything that can be checked without the model fails fast, before loading it.
+    finalize_job_options(job.options, job.styles.size());
+    std::vector<std::string> inputs{job.content, job.options.init_image};
+    inputs.insert(inputs.end(), job.styles.begin(), job.styles.end());
+    check_output_path(job.output, inputs, job.options.bit_depth);
+    for (const auto& in : inputs)
+        if (!in.empty()) check_image_file(in);
+    apply_threads(o.threads);
+    auto model = load_configured_model(o);
+    install_signal_handlers();
+    JobResult result;
+    return run_job(model, job, o, result, nullptr);
 }
 
 }  // namespace stylize::cli

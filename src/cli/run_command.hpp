@@ -1,5 +1,6 @@
 #pragma once
 // `stylize CONTENT STYLE... -o OUT`: one stylization job from files to a file.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,42 @@
 #include "stylize/image_io.hpp"
 
 namespace stylize::cli {
+
+/// One job: inputs, output and its options.
+struct JobSpec {
+    std::string content;
+    std::vector<std::string> styles;
+    std::string output;
+    JobOptions options;
+    std::string progress_prefix;  ///< e.g. "[job 3/8] "
+};
+
+struct JobResult {
+    std::string status = "failed";  ///< ok | failed | skipped | interrupted
+    std::string error;
+    std::string partial;            ///< path of a partial image, if one was written
+    Result result;
+};
+
+/// Style targets shared across jobs: key (see targets_key) -> targets per size.
+using TargetCache = std::map<std::string, std::vector<StyleTargets>>;
+std::string targets_key(const JobSpec& job);
+
+/// Runs one job with an already loaded model. Returns kOk, kInterrupted or
+/// kTerminated; throws the library's errors for failures.
+int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResult& out, TargetCache* cache);
+
+/// Writes "<output>.json": parameters, seed, model hash, versions.
+void write_provenance(const JobSpec& job, const FeatureExtractor& model, const Result& result);
+
+/// Provenance of a job as one JSON object (no trailing newline).
+std::string provenance_json(const JobSpec& job, const FeatureExtractor& model, const Result* result);
+
+/// Checks the process-wide options; throws InvalidArgument.
+void check_process_options(const RunOptions& o);
+
+/// Sets LibTorch's thread count (0 = all hardware cores).
+void apply_threads(int threads);
 
 /// Sets up the app's flags and positionals for the run command.
 void setup_run_command(CLI::App& app, RunOptions& o);

@@ -1,0 +1,279 @@
+#include "batch_command.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "exit_codes.hpp"
+#include "jobs_file.hpp"
+#include "json.hpp"
+#include "progress_printer.hpp"
+#include "signals.hpp"
+#include "stylize/errors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace stylize::cli {
+namespace {
+
+bool has_image_extension(const fs::path& p) {
+    auto ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (const char* e : {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
+        if (ext == e) return true;
+    return false;
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InvalidArgument("--jobs " + path + ": cannot read the jobs file");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string stem(const std::string& path) { return fs::path(path).stem().string(); }
+
+}  // namespace
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, const std::string& what) {
+    std::vector<std::string> out;
+    for (const auto& spec : specs) {
+        std::error_code ec;
+        if (fs::is_directory(spec, ec)) {
+            std::vector<std::string> found;
+            for (const auto& e : fs::directory_iterator(spec, ec))
+                if (e.is_regular_file() && has_image_extension(e.path()) && e.path().filename().string()[0] != '.')
+                    found.push_back(e.path().string());
+            if (found.empty()) throw InvalidArgument(what + " " + spec + ": the folder has no images");
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else if (spec.find_first_of("*?[") != std::string::npos && !fs::exists(spec, ec)) {
+            glob_t g{};
+            const int rc = ::glob(spec.c_str(), 0, nullptr, &g);
+            std::vector<std::string> found;
+            if (rc == 0)
+                for (size_t i = 0; i < g.gl_pathc; ++i)
+                    if (fs::is_regular_file(g.gl_pathv[i], ec)) found.emplace_back(g.gl_pathv[i]);
+            globfree(&g);
+            if (found.empty()) throw InvalidArgument(what + " '" + spec + "' matches no file");
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else {
+            out.push_back(spec);  // a missing file fails its own jobs, not the batch
+        }
+    }
+    return out;
+}
+
+std::pair<int, int> parse_shard(const std::string& text) {
+    const auto slash = text.find('/');
+    try {
+        size_t a = 0, b = 0;
+        if (slash == std::string::npos) throw std::invalid_argument("no slash");
+        const int k = std::stoi(text.substr(0, slash), &a);
+        const int n = std::stoi(text.substr(slash + 1), &b);
+        if (a != slash || b != text.size() - slash - 1 || n < 1 || k < 1 || k > n) throw std::invalid_argument("range");
+        return {k, n};
+    } catch (const std::exception&) {
+        throw InvalidArgument("--shard '" + text + "': expected K/N with 1 <= K <= N, e.g. 2/8");
+    }
+}
+
+std::string format_output_name(const std::string& pattern, const std::string& content,
+                               const std::vector<std::string>& styles, int index) {
+    std::string style;
+    for (const auto& s : styles) style += (style.empty() ? "" : "+") + stem(s);
+    char idx[16];
+    std::snprintf(idx, sizeof idx, "%04d", index);
+    std::string out;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        auto take = [&](const char* key, const std::string& value) {
+            const std::string k = key;
+            if (pattern.compare(i, k.size(), k) != 0) return false;
+            out += value;
+            i += k.size() - 1;
+            return true;
+        };
+        if (pattern[i] == '{' &&
+            (take("{content}", stem(content)) || take("{style}", style) || take("{index}", idx)))
+            continue;
+        out += pattern[i];
+    }
+    if (fs::path(out).extension().empty()) out += ".png";
+    return out;
+}
+
+std::vector<JobSpec> build_jobs(const BatchOptions& o) {
+    std::vector<JobSpec> jobs;
+    if (!o.jobs_file.empty()) {
+        if (!o.contents.empty() || !o.styles.empty())
+            throw InvalidArgument("--jobs cannot be combined with --content/--style");
+        const auto base = fs::path(o.jobs_file).parent_path();
+        auto resolve = [&](const std::string& p) { return p.empty() || fs::path(p).is_absolute() ? p : (base / p).string(); };
+        for (const auto& line : parse_jobs_file(read_text(o.jobs_file), o.jobs_file)) {
+            JobSpec job;
+            job.options = o.run.job;  // batch-wide values; the line overrides
+            CLI::App app;
+            app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+            std::vector<std::string> images;
+            app.add_option("images", images)->required()->expected(2, 1 << 20);
+            app.add_option("-o,--output", job.output);
+            bind_job_options(app, job.options);
+            std::vector<std::string> args(line.args.rbegin(), line.args.rend());
+            try {
+                app.parse(args);
+            } catch (const CLI::Error& e) {
+                throw InvalidArgument(o.jobs_file + ":" + std::to_string(line.line_number) + ": " + e.what());
+            }
+            job.content = resolve(images[0]);
+            for (size_t i = 1; i < images.size(); ++i) job.styles.push_back(resolve(images[i]));
+            job.options.init_image = resolve(job.options.init_image);
+            const int index = static_cast<int>(jobs.size()) + 1;
+            if (job.output.empty()) {
+                if (o.output_dir.empty())
+                    throw InvalidArgument(o.jobs_file + ":" + std::to_string(line.line_number) +
+                                          ": no -o on the line and no --output-dir");
+                job.output = (fs::path(o.output_dir) / format_output_name(o.name_pattern, job.content, job.styles, index)).string();
+            } else if (!fs::path(job.output).is_absolute()) {
+                job.output = (o.output_dir.empty() ? resolve(job.output) : (fs::path(o.output_dir) / job.output).string());
+            }
+            jobs.push_back(std::move(job));
+        }
+    } else {
+        if (o.contents.empty() || o.styles.empty())
+            throw InvalidArgument("batch needs --content and --style (files, folders or globs), or --jobs FILE");
+        if (o.output_dir.empty()) throw InvalidArgument("batch needs --output-dir");
+        const auto contents = expand_inputs(o.contents, "--content");
+        const auto styles = expand_inputs(o.styles, "--style");
+        for (const auto& c : contents)
+            for (const auto& s : styles) {
+                JobSpec job;
+                job.content = c;
+                job.styles = {s};
+                job.options = o.run.job;
+                job.output = (fs::path(o.output_dir) /
+                              format_output_name(o.name_pattern, c, job.styles, static_cast<int>(jobs.size()) + 1)).string();
+                jobs.push_back(std::move(job));
+            }
+    }
+    std::map<std::string, size_t> seen;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        const auto key = fs::path(jobs[i].output).lexically_normal().string();
+        if (seen.count(key))
+            throw InvalidArgument("jobs " + std::to_string(seen[key] + 1) + " and " + std::to_string(i + 1) +
+                                  " would both write " + key + "; put {index} in --name");
+        seen[key] = i;
+    }
+    return jobs;
+}
+
+void setup_batch_command(CLI::App& app, BatchOptions& o) {
+    app.add_option("-c,--content", o.contents, "Content images: files, folders or globs")->expected(1, 1 << 20);
+    app.add_option("--style", o.styles, "Style images: files, folders or globs (each is its own job)")
+        ->expected(1, 1 << 20);
+    app.add_option("--jobs", o.jobs_file,
+                   "Jobs file: one 'CONTENT STYLE [STYLE...] [-o OUT] [options]' per line; # comments; "
+                   "relative paths are relative to the file");
+    app.add_option("-O,--output-dir", o.output_dir, "Folder for the outputs (created if missing)");
+    app.add_option("--name", o.name_pattern, "Output name pattern: {content} {style} {index}")->capture_default_str();
+    app.add_flag("--skip-existing", o.skip_existing, "Skip jobs whose output exists (resume a batch)");
+    app.add_option("--report", o.report, "Write one JSON line per job to this file");
+    app.add_option("--shard", o.shard, "Run only slice K of N of the job list, e.g. 2/8 (for job arrays)");
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    bind_job_options(app, o.run.job);
+    bind_process_options(app, o.run);
+    // -s is --style here; the output size is --size.
+}
+
+int batch_command(BatchOptions& o) {
+    check_process_options(o.run);
+    auto jobs = build_jobs(o);
+    int shard_k = 1, shard_n = 1;
+    if (!o.shard.empty()) std::tie(shard_k, shard_n) = parse_shard(o.shard);
+    std::vector<size_t> mine;
+    for (size_t i = 0; i < jobs.size(); ++i)
+        if (static_cast<int>(i % static_cast<size_t>(shard_n)) == shard_k - 1) mine.push_back(i);
+    // Option errors in any job are found before the model is loaded or any work is done.
+    for (auto i : mine) {
+        JobOptions check = jobs[i].options;
+        try {
+            finalize_job_options(check, jobs[i].styles.size());
+        } catch (const InvalidArgument& e) {
+            throw InvalidArgument("job " + std::to_string(i + 1) + ": " + e.what());
+        }
+    }
+    apply_threads(o.run.threads);
+    auto model = load_configured_model(o.run);
+    install_signal_handlers();
+
+    std::ofstream report;
+    if (!o.report.empty()) {
+        const auto dir = fs::path(o.report).parent_path();
+        if (!dir.empty()) fs::create_directories(dir);
+        report.open(o.report, std::ios::trunc);
+        if (!report) throw ImageError("--report " + o.report + ": cannot write");
+    }
+    TargetCache cache;
+    int ok = 0, skipped = 0, failed = 0, exit_code = kOk;
+    double computed_seconds = 0;
+    int computed = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t n = 0; n < mine.size(); ++n) {
+        auto& job = jobs[mine[n]];
+        const int index = static_cast<int>(mine[n]) + 1;
+        job.progress_prefix = "[job " + std::to_string(n + 1) + "/" + std::to_string(mine.size()) + "] ";
+        JobResult res;
+        std::error_code ec;
+        if (o.skip_existing && fs::exists(job.output, ec)) {
+            res.status = "skipped";
+            ++skipped;
+        } else {
+            const auto t0 = std::chrono::steady_clock::now();
+            try {
+                const int code = run_job(model, job, o.run, res, &cache);
+                if (code == kOk) ++ok;
+                else exit_code = code;
+            } catch (const Error& e) {
+                res.status = "failed";
+                res.error = e.what();
+                ++failed;
+                spdlog::error("{}{} failed: {}", job.progress_prefix, job.content, e.what());
+            } catch (const c10::Error& e) {
+                const std::string what = e.what();
+                res.status = "failed";
+                res.error = "LibTorch: " + what.substr(0, what.find('\n'));
+                ++failed;
+                spdlog::error("{}{} failed: {}", job.progress_prefix, job.content, res.error);
+            }
+            computed_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            ++computed;
+        }
+        if (report.is_open()) {
+            const auto prov = provenance_json(job, model, res.status == "ok" || res.status == "interrupted" ? &res.result : nullptr);
+            report << "{\"job\":" << index << ",\"status\":\"" << res.status << "\",\"error\":"
+                   << (res.error.empty() ? "null" : json::quote(res.error))
+                   << ",\"partial\":" << (res.partial.empty() ? "null" : json::quote(res.partial)) << ","
+                   << prov.substr(1) << "\n";
+            report.flush();
+        }
+        if (exit_code == kInterrupted || exit_code == kTerminated) break;
+        const size_t left = mine.size() - n - 1;
+        if (computed > 0 && left > 0)
+            spdlog::info("batch: {}/{} done, ETA {}", n + 1, mine.size(),
+                         format_duration(computed_seconds / computed * static_cast<double>(left)));
+    }
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("batch: {} job(s): {} ok, {} skipped, {} failed, {} in {}", mine.size(), ok, skipped, failed,
+                 exit_code == kOk ? "finished" : "interrupted", format_duration(total));
+    if (exit_code != kOk) return exit_code;
+    return failed ? kPartial : kOk;
+}
+
+}  // namespace stylize::cli

@@ -1,0 +1,44 @@
+#pragma once
+// `stylize batch`: every content x style pair (or the jobs of a jobs file),
+// one model load, style targets reused across contents, a JSON-lines report.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "run_command.hpp"
+
+namespace stylize::cli {
+
+struct BatchOptions {
+    std::vector<std::string> contents;  ///< files, folders or globs
+    std::vector<std::string> styles;    ///< files, folders or globs
+    std::string jobs_file;
+    std::string output_dir;
+    std::string name_pattern = "{content}__{style}.png";
+    std::string report;
+    std::string shard;                  ///< "K/N"
+    bool skip_existing = false;
+    RunOptions run;                     ///< process options and job defaults
+};
+
+void setup_batch_command(CLI::App& app, BatchOptions& o);
+
+/// Runs the batch; returns kOk, kPartial (some jobs failed), kInterrupted or kTerminated.
+int batch_command(BatchOptions& o);
+
+/// Files named by `specs`: a file as is, a folder's images (sorted), a glob's
+/// matches (sorted). Throws InvalidArgument for a folder without images or a
+/// glob without matches.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, const std::string& what);
+
+/// "K/N" -> (K, N) with 1 <= K <= N. Throws InvalidArgument.
+std::pair<int, int> parse_shard(const std::string& text);
+
+/// Output file name for a job from a pattern with {content}, {style}, {index}.
+std::string format_output_name(const std::string& pattern, const std::string& content,
+                               const std::vector<std::string>& styles, int index);
+
+/// All jobs, in a fixed order, before sharding. Throws InvalidArgument.
+std::vector<JobSpec> build_jobs(const BatchOptions& o);
+
+}  // namespace stylize::cli

@@ -1,0 +1,145 @@
+// stylize_bench: seconds per evaluation, peak RSS and achieved GFLOP/s of the
+// engine at a fixed size and seed; or, with --ceiling, the machine's own rate
+// for a large 3x3 convolution (forward + input-gradient backward) at the same
+// dtype and thread count. One JSON object on stdout. See docs/BENCHMARKS.md.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include "stylize/engine.hpp"
+#include "stylize/runtime_info.hpp"
+
+using namespace stylize;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Cost model: convolutions forward and input-gradient backward (2x forward),
+// Gram matrices forward (2 C^2 HW) and backward (twice that).
+double gflop_per_evaluation(const FeatureExtractor& model, const StylizeOptions& o, int64_t h, int64_t w) {
+    std::vector<std::string> names;
+    for (const auto& l : o.content_layers) names.push_back(l.name);
+    for (const auto& l : o.style_layers) names.push_back(l.name);
+    const size_t depth = model.depth_for(names);
+    double flop = 0, hh = static_cast<double>(h), ww = static_cast<double>(w), c = 3;
+    for (size_t i = 0; i < depth; ++i) {
+        const auto& l = model.layers()[i];
+        if (l.kind == LayerKind::Conv) {
+            const double cout = static_cast<double>(l.weight.size(0));
+            const double k = static_cast<double>(l.weight.size(2) * l.weight.size(3));
+            flop += 2 * (2 * c * cout * k * hh * ww);
+            c = cout;
+        } else if (l.kind == LayerKind::Pool) {
+            hh = std::floor(hh / 2);
+            ww = std::floor(ww / 2);
+        }
+        for (const auto& s : o.style_layers)
+            if (s.name == l.name) flop += 3 * (2 * c * c * hh * ww);
+    }
+    return flop / 1e9;
+}
+
+int ceiling(int threads, Precision precision) {
+    const auto dtype = precision == Precision::BF16 ? at::kBFloat16 : at::kFloat;
+    const int64_t c = 256, s = 64;
+    auto x = at::randn({1, c, s, s}).to(dtype).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
+    auto w = (at::randn({c, c, 3, 3}) * 0.02).to(dtype).contiguous(at::MemoryFormat::ChannelsLast);
+    std::vector<double> times;
+    for (int i = 0; i < 12; ++i) {
+        const auto t0 = Clock::now();
+        auto y = at::conv2d(x, w, {}, {1, 1}, {1, 1});
+        y.backward(at::ones_like(y));
+        x.mutable_grad().reset();
+        times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    times.erase(times.begin(), times.begin() + 2);  // warm-up
+    const double t = median(times);
+    const double gflop = 2 * (2.0 * c * c * 9 * s * s) / 1e9;
+    std::printf("{\"impl\":\"ceiling\",\"threads\":%d,\"precision\":\"%s\",\"gflops\":%.2f,\"seconds\":%.6f}\n", threads,
+                to_string(precision), gflop / t, t);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"stylize benchmark: seconds per evaluation at a fixed size and seed"};
+    std::string model_path = "models/vgg19-random.pt";
+    int size = 512, evaluations = 10, warmup = 2, threads = 0, history = 20;
+    uint64_t seed = 0;
+    Precision precision = Precision::FP32;
+    bool json = false, run_ceiling = false, channels_last = true;
+    std::string optimizer = "lbfgs";
+    app.add_option("--model", model_path)->capture_default_str();
+    app.add_option("--size", size, "square image side")->capture_default_str();
+    app.add_option("--evaluations", evaluations, "timed evaluations")->capture_default_str();
+    app.add_option("--warmup", warmup, "untimed evaluations first")->capture_default_str();
+    app.add_option("--threads", threads, "0 = LibTorch default")->capture_default_str();
+    app.add_option("--history", history, "L-BFGS history")->capture_default_str();
+    app.add_option("--seed", seed)->capture_default_str();
+    app.add_option("--optimizer", optimizer)->check(CLI::IsMember({"lbfgs", "adam"}));
+    app.add_option("--precision", precision)
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, Precision>{{"fp32", Precision::FP32}, {"bf16", Precision::BF16}}));
+    app.add_option("--channels-last", channels_last, "use channels-last activations")->capture_default_str();
+    app.add_flag("--json", json);
+    app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
+    CLI11_PARSE(app, argc, argv);
+    at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    threads = at::get_num_threads();
+    if (run_ceiling) return ceiling(threads, precision);
+
+    try {
+        auto model = FeatureExtractor::load(model_path);
+        ExtractorConfig cfg;
+        cfg.precision = precision;
+        cfg.channels_last = channels_last;
+        model.configure(cfg);
+        StylizeOptions o;
+        o.size = 0;
+        o.iterations = warmup + evaluations;
+        o.lbfgs_history = history;
+        o.optimizer = optimizer == "adam" ? OptimizerKind::Adam : OptimizerKind::LBFGS;
+        o.precision = precision;
+        auto gen = at::detail::createCPUGenerator(seed);
+        auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
+        auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
+        std::vector<double> stamps;
+        Hooks hooks;
+        hooks.on_progress = [&](const Progress&) {
+            stamps.push_back(std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
+        };
+        const auto result = stylize::stylize(model, content, {{style, 1.0}}, o, hooks);
+        std::vector<double> per_eval;
+        for (size_t i = static_cast<size_t>(std::max(warmup, 1)); i < stamps.size(); ++i)
+            per_eval.push_back(stamps[i] - stamps[i - 1]);
+        const double t = median(per_eval);
+        const double gflop = gflop_per_evaluation(model, o, size, size);
+        const auto& l = result.losses;
+        std::printf("{\"impl\":\"stylize\",\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
+                    "\"evaluations\":%d,\"seconds_per_eval_median\":%.6f,\"peak_rss_mb\":%.1f,\"gflop_per_eval\":%.3f,"
+                    "\"gflops\":%.2f,\"loss_total\":%.6g,\"loss_content\":%.6g,\"loss_style\":%.6g,\"loss_tv\":%.6g}\n",
+                    size, size, size, threads, to_string(precision), result.evaluations, t,
+                    peak_rss_bytes() / 1048576.0, gflop, t > 0 ? gflop / t : 0.0, l.total, l.content, l.style, l.tv);
+        (void)json;
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "stylize_bench: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,159 @@
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "batch_command.hpp"
+#include "fixtures.hpp"
+#include "jobs_file.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/image_io.hpp"
+
+using namespace stylize;
+using namespace stylize::cli;
+using fixtures::run_cli;
+using fixtures::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+struct BatchDir {
+    TempDir dir;
+    BatchDir() {
+        fs::create_directories(dir / "contents");
+        fs::create_directories(dir / "styles");
+        save_image(dir / "contents/a.png", fixtures::content_image(40, 56));
+        save_image(dir / "contents/b.png", fixtures::content_image(56, 40));
+        save_image(dir / "styles/x.png", fixtures::style_image(40, 40, 6));
+        save_image(dir / "styles/y.jpg", fixtures::style_image(40, 40, 13));
+    }
+    std::string common() const {
+        return "--model '" + fixtures::model() + "' --size 40 -n 4 --progress none ";
+    }
+    std::vector<std::string> report_lines(const std::string& name) const {
+        std::vector<std::string> lines;
+        std::istringstream in(fixtures::read_file(dir / name));
+        for (std::string l; std::getline(in, l);) lines.push_back(l);
+        return lines;
+    }
+};
+}  // namespace
+
+TEST_CASE("words split shell-like; jobs files skip comments and blank lines", "[unit]") {
+    CHECK(split_words("a 'b c' \"d \\\" e\" f\\ g # comment") ==
+          std::vector<std::string>{"a", "b c", "d \" e", "f g"});
+    CHECK(split_words("  ").empty());
+    CHECK(split_words("''") == std::vector<std::string>{""});
+    CHECK_THROWS_AS(split_words("'open"), InvalidArgument);
+    CHECK_THROWS_AS(split_words("end\\"), InvalidArgument);
+    const auto jobs = parse_jobs_file("# header\n\nc.png s.png -n 5\n  c2.png s1.png s2.png\n", "jobs.txt");
+    REQUIRE(jobs.size() == 2);
+    CHECK(jobs[0].line_number == 3);
+    CHECK(jobs[1].args.size() == 3);
+    CHECK_THROWS_WITH(parse_jobs_file("only-one.png\n", "jobs.txt"), Catch::Contains("jobs.txt:1"));
+}
+
+TEST_CASE("shards, output names and input expansion", "[unit]") {
+    CHECK(parse_shard("2/8") == std::make_pair(2, 8));
+    for (const char* bad : {"0/2", "3/2", "1/0", "a/b", "1", "1/2x", ""}) CHECK_THROWS_AS(parse_shard(bad), InvalidArgument);
+    CHECK(format_output_name("{content}__{style}.png", "in/cat.jpg", {"s/van gogh.jpg"}, 3) == "cat__van gogh.png");
+    CHECK(format_output_name("{index}-{content}", "cat.jpg", {"a.png", "b.png"}, 3) == "0003-cat.png");
+    CHECK(format_output_name("{content}_{style}.jpg", "c.jpg", {"a.png", "b.png"}, 1) == "c_a+b.jpg");
+    BatchDir b;
+    const auto files = expand_inputs({b.dir / "styles", b.dir / "contents/*.png"}, "--style");
+    REQUIRE(files.size() == 4);
+    CHECK(fs::path(files[0]).filename() == "x.png");
+    CHECK(fs::path(files[1]).filename() == "y.jpg");
+    CHECK(fs::path(files[2]).filename() == "a.png");
+    CHECK_THROWS_WITH(expand_inputs({b.dir / "nothing*.png"}, "--content"), Catch::Contains("matches no file"));
+}
+
+TEST_CASE("batch: a 2x2 run writes 4 named outputs and a 4-line report; --skip-existing then does no work", "[cli]") {
+    BatchDir b;
+    const std::string args = "batch -c '" + (b.dir / "contents") + "' --style '" + (b.dir / "styles") + "' -O '" +
+                             (b.dir / "out") + "' --report '" + (b.dir / "report.jsonl") + "' " + b.common();
+    auto r = run_cli(args, b.dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    for (const char* n : {"a__x.png", "a__y.png", "b__x.png", "b__y.png"}) CHECK(fs::exists(b.dir / ("out/" + std::string(n))));
+    auto lines = b.report_lines("report.jsonl");
+    REQUIRE(lines.size() == 4);
+    for (const auto& l : lines) {
+        CHECK_THAT(l, Catch::Contains("\"status\":\"ok\"") && Catch::Contains("\"sha256\":\"") &&
+                          Catch::Contains("\"evaluations\":4") && Catch::Contains("\"seed\":0"));
+    }
+    const auto before = fs::last_write_time(b.dir / "out/a__x.png");
+    r = run_cli(args + " --skip-existing", b.dir);
+    CHECK(r.code == 0);
+    lines = b.report_lines("report.jsonl");
+    REQUIRE(lines.size() == 4);
+    for (const auto& l : lines) CHECK_THAT(l, Catch::Contains("\"status\":\"skipped\""));
+    CHECK(fs::last_write_time(b.dir / "out/a__x.png") == before);
+}
+
+TEST_CASE("batch: a corrupt content image fails only its jobs; exit code 6", "[cli]") {
+    BatchDir b;
+    fixtures::write_file(b.dir / "contents/c.png", "not a png at all");
+    auto r = run_cli("batch -c '" + (b.dir / "contents") + "' --style '" + (b.dir / "styles/x.png") + "' -O '" +
+                         (b.dir / "out") + "' --report '" + (b.dir / "r.jsonl") + "' " + b.common(),
+                     b.dir);
+    CHECK(r.code == 6);
+    CHECK(fs::exists(b.dir / "out/a__x.png"));
+    CHECK(fs::exists(b.dir / "out/b__x.png"));
+    CHECK(!fs::exists(b.dir / "out/c__x.png"));
+    const auto lines = b.report_lines("r.jsonl");
+    REQUIRE(lines.size() == 3);
+    CHECK_THAT(lines[2], Catch::Contains("\"status\":\"failed\"") && Catch::Contains("c.png"));
+    CHECK_THAT(r.err, Catch::Contains("2 ok, 0 skipped, 1 failed"));
+}
+
+TEST_CASE("batch: shards 1/2 and 2/2 together equal the whole run, byte for byte", "[cli]") {
+    BatchDir b;
+    const std::string io = "batch -c '" + (b.dir / "contents") + "' --style '" + (b.dir / "styles") + "' " + b.common();
+    REQUIRE(run_cli(io + "-O '" + (b.dir / "whole") + "'", b.dir).code == 0);
+    REQUIRE(run_cli(io + "-O '" + (b.dir / "sharded") + "' --shard 1/2", b.dir).code == 0);
+    size_t first = 0;
+    for (auto& e : fs::directory_iterator(b.dir / "sharded")) first += e.is_regular_file();
+    CHECK(first == 2);
+    REQUIRE(run_cli(io + "-O '" + (b.dir / "sharded") + "' --shard 2/2", b.dir).code == 0);
+    for (const char* n : {"a__x.png", "a__y.png", "b__x.png", "b__y.png"}) {
+        const std::string name = n;
+        CHECK(fixtures::read_file(b.dir / ("whole/" + name)) == fixtures::read_file(b.dir / ("sharded/" + name)));
+    }
+    CHECK(run_cli(io + "-O x --shard 3/2", b.dir).code == 2);
+}
+
+TEST_CASE("batch: jobs file with per-job options, relative paths and sidecar provenance", "[cli]") {
+    BatchDir b;
+    fixtures::write_file(b.dir / "jobs.txt",
+                         "# content style [style...] [options]\n"
+                         "contents/a.png styles/x.png -o first.png -n 3\n"
+                         "contents/b.png styles/x.png styles/y.jpg --style-blend 0.3,0.7 --seed 5\n");
+    auto r = run_cli("batch --jobs '" + (b.dir / "jobs.txt") + "' -O '" + (b.dir / "out") + "' --sidecar " + b.common(), b.dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(fs::exists(b.dir / "out/first.png"));
+    CHECK(fs::exists(b.dir / "out/b__x+y.png"));
+    const auto side = fixtures::read_file(b.dir / "out/first.png.json");
+    CHECK_THAT(side, Catch::Contains("\"iterations\":3") && Catch::Contains("\"libtorch\":") &&
+                         Catch::Contains("\"sha256\":\""));
+    CHECK_THAT(fixtures::read_file(b.dir / "out/b__x+y.png.json"),
+               Catch::Contains("\"seed\":5") && Catch::Contains("\"style_blend\":\"0.3,0.7\""));
+    fixtures::write_file(b.dir / "bad.txt", "contents/a.png styles/x.png --iterations zero\n");
+    r = run_cli("batch --jobs '" + (b.dir / "bad.txt") + "' -O '" + (b.dir / "out2") + "' " + b.common(), b.dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("bad.txt:1"));
+}
+
+TEST_CASE("style targets from the cache give the same image as fresh ones", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    StylizeOptions o;
+    o.size = 48;
+    o.iterations = 5;
+    std::vector<StyleTargets> cache;
+    auto style = std::vector<StyleImage>{{fixtures::style_image(), 1.0}};
+    auto fresh = stylize::stylize(model, fixtures::content_image(), style, o);
+    auto first = stylize::stylize(model, fixtures::content_image(), style, o, {}, {}, &cache);
+    REQUIRE(cache.size() == 1);
+    auto second = stylize::stylize(model, fixtures::content_image(), style, o, {}, {}, &cache);
+    CHECK(cache.size() == 1);
+    CHECK(torch::equal(fresh.image, first.image));
+    CHECK(torch::equal(fresh.image, second.image));
+}
