@@ -11,6 +11,8 @@ packages=(
   libopenblas0-pthread
   # Model export script (Debian's interpreter is /usr/bin/python3).
   python3 python3-torch python3-torchvision
+  # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
+  clang libclang-rt-14-dev
 )
 
 sudo_cmd=()

@@ -152,6 +152,17 @@ std::vector<int> scale_sizes(int final_long_side, const StylizeOptions& options)
     return sizes;
 }
 
+int64_t minimum_side(const FeatureExtractor& model, const StylizeOptions& opt) {
+    std::vector<std::string> names;
+    for (const auto& l : opt.content_layers) names.push_back(l.name);
+    for (const auto& l : opt.style_layers) names.push_back(l.name);
+    const size_t depth = model.depth_for(names);
+    int64_t side = 1;
+    for (size_t i = 0; i + 1 < depth; ++i)
+        if (model.layers()[i].kind == LayerKind::Pool) side *= model.layers()[i].pool_stride;
+    return side;
+}
+
 void check_layers(const FeatureExtractor& model, const StylizeOptions& opt) {
     check_layer_list(model, opt.content_layers, "--content-layers");
     check_layer_list(model, opt.style_layers, "--style-layers");
@@ -267,6 +278,26 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in,
     const auto sizes = scale_sizes(static_cast<int>(std::max(out_h, out_w)), opt);
     const int nscales = static_cast<int>(sizes.size());
     const int total = (nscales - 1) * opt.scale_iterations + opt.iterations;
+    // Every scale, and every style image at its scale, must survive the pooling
+    // layers down to the deepest layer used.
+    const int64_t min_side = minimum_side(model, opt);
+    for (int s : sizes) {
+        const auto [h, w] = size_for_long_side(content.size(2), content.size(3), s);
+        if (std::min(h, w) < min_side)
+            throw InvalidArgument("the output would be " + std::to_string(w) + "x" + std::to_string(h) +
+                                  " pixels at --size " + std::to_string(s) + "; the layers used need at least " +
+                                  std::to_string(min_side) + " pixels on each side (raise --size, use fewer "
+                                  "--scales, or crop the extreme aspect ratio)");
+        for (const auto& st : styles_in) {
+            const auto sl = std::max<int64_t>(16, std::lround(s * opt.style_scale));
+            const auto [sh, sw] = size_for_long_side(st.image.size(2), st.image.size(3), sl);
+            if (std::min(sh, sw) < min_side)
+                throw InvalidArgument("a style image would be " + std::to_string(sw) + "x" + std::to_string(sh) +
+                                      " pixels at --style-scale " + std::to_string(opt.style_scale) +
+                                      "; the layers used need at least " + std::to_string(min_side) +
+                                      " pixels on each side (raise --style-scale or crop the style image)");
+        }
+    }
 
     std::vector<std::string> names = names_of(opt.content_layers);
     for (const auto& l : opt.style_layers) names.push_back(l.name);

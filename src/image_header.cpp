@@ -64,7 +64,7 @@ std::pair<int64_t, int64_t> read_image_dimensions(const std::string& b) {
         }
         if (b.compare(12, 4, "VP8X") == 0) {
             const uint32_t w = (le32(b, 24) & 0xFFFFFF) + 1;
-            const uint32_t h = (le32(b, 27) & 0xFFFFFF) + 1;
+            const uint32_t h = (le16(b, 27) | (static_cast<uint32_t>(static_cast<unsigned char>(b[29])) << 16)) + 1;
             return {h, w};
         }
     }

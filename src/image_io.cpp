@@ -68,6 +68,14 @@ LoadedImage load_image(const std::string& path, const LoadOptions& options) {
                          " pixels is more than --max-pixels " + std::to_string(options.max_pixels) +
                          "; shrink it first or raise --max-pixels");
 
+    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+        static_cast<unsigned char>(bytes[1]) == 0xD8) {
+        // A JPEG ends with the EOI marker (possibly followed by padding). Without
+        // it, libjpeg decodes what is there and fills the rest with grey.
+        const auto eoi = bytes.rfind("\xFF\xD9");
+        if (eoi == std::string::npos || bytes.size() - eoi > 4096)
+            throw ImageError(path + ": truncated JPEG (no end-of-image marker); the file is incomplete");
+    }
     const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
     cv::Mat raw, colour;
     try {

@@ -50,7 +50,7 @@ private:
     }
 
     Value value(int depth) {
-        if (depth > 64) fail("nesting too deep");
+        if (depth >= 64) fail("nesting too deep");
         ws();
         if (i_ >= t_.size()) fail("unexpected end");
         Value v;

@@ -81,8 +81,11 @@ void read_metadata(const std::string& text, ModelInfo& info) {
         if (!(info.value_max > info.value_min))
             throw ModelError(info.path + ": metadata value_range must be increasing");
     }
-    if (const auto* d = root.find("width_divisor"); d && d->type == json::Value::Type::Number)
+    if (const auto* d = root.find("width_divisor"); d && d->type == json::Value::Type::Number) {
+        if (!(d->number >= 1 && d->number <= 4096))
+            throw ModelError(info.path + ": metadata width_divisor must be between 1 and 4096");
         info.width_divisor = static_cast<int>(d->number);
+    }
 }
 
 }  // namespace

@@ -98,9 +98,13 @@ void validate(const StylizeOptions& o) {
         for (const auto& l : *list)
             require(std::isfinite(l.weight) && l.weight >= 0,
                     "layer weight of " + l.name + " must be finite and >= 0");
-    double style_sum = 0;
+    // Weights are normalised by their sum: it must be positive and finite.
+    double style_sum = 0, content_sum = 0;
     for (const auto& l : o.style_layers) style_sum += l.weight;
+    for (const auto& l : o.content_layers) content_sum += l.weight;
     require(style_sum > 0, "--style-layers: the layer weights sum to zero");
+    require(std::isfinite(style_sum), "--style-layers: the layer weights are too large (their sum overflows)");
+    require(std::isfinite(content_sum), "--content-layers: the layer weights are too large (their sum overflows)");
 
     require(o.iterations >= 1 && o.iterations <= 1000000,
             "--iterations must be between 1 and 1000000, got " + str(o.iterations));
@@ -131,6 +135,7 @@ void validate(const StylizeOptions& o) {
         double s = 0;
         for (double w : o.style_blend) s += w;
         require(s > 0, "--style-blend: the weights sum to zero");
+        require(std::isfinite(s), "--style-blend: the weights are too large (their sum overflows)");
     }
 }
 

@@ -36,3 +36,38 @@ with open(tiny, "rb") as f:
 with open(os.path.join(out, "corrupt.pt"), "wb") as f:
     f.write(data[: len(data) // 3])
 print("fixtures in", out)
+
+# Odd images, made with PIL (a dependency of python3-torchvision).
+from PIL import Image  # noqa: E402
+
+img_dir = os.path.join(out, "images")
+os.makedirs(img_dir, exist_ok=True)
+w, h = 40, 24
+rgb = Image.new("RGB", (w, h))
+for y in range(h):
+    for x in range(w):
+        rgb.putpixel((x, y), (x * 6, y * 10, 128 if x < w // 2 else 30))
+rgb.convert("CMYK").save(os.path.join(img_dir, "cmyk.jpg"), quality=95)
+# EXIF orientation 6: stored 40x24, to be shown rotated 90 degrees clockwise (24x40).
+exif = Image.Exif()
+exif[0x0112] = 6
+rgb.save(os.path.join(img_dir, "exif_rot90.jpg"), quality=95, exif=exif.tobytes())
+rgb.save(os.path.join(img_dir, "plain.jpg"), quality=95)
+g16 = Image.new("I;16", (w, h))
+for y in range(h):
+    for x in range(w):
+        g16.putpixel((x, y), x * 1500 + y)
+g16.save(os.path.join(img_dir, "grey16.png"))
+rgb.save(os.path.join(img_dir, "anim.gif"))
+Image.new("RGB", (1, 1), (200, 30, 30)).save(os.path.join(img_dir, "one.png"))
+Image.new("RGB", (600, 2), (20, 30, 200)).save(os.path.join(img_dir, "wide.png"))
+with open(os.path.join(img_dir, "plain.jpg"), "rb") as f:
+    jpg = f.read()
+with open(os.path.join(img_dir, "truncated.jpg"), "wb") as f:
+    f.write(jpg[: len(jpg) * 2 // 3])
+# A JPEG whose frame header claims 60000 x 60000 pixels.
+sof = jpg.find(b"\xff\xc0")
+big = bytearray(jpg)
+big[sof + 5:sof + 9] = (60000).to_bytes(2, "big") * 2
+with open(os.path.join(img_dir, "huge_header.jpg"), "wb") as f:
+    f.write(bytes(big))

@@ -60,5 +60,11 @@ TEST_CASE("defaults validate; every numeric option rejects meaningless values", 
     CHECK_THROWS_AS(validate(bad([&](auto& o) { o.style_layers.clear(); })), InvalidArgument);
     CHECK_THROWS_AS(validate(bad([&](auto& o) { o.style_layers = {{"relu1_1", 0}}; })), InvalidArgument);
     CHECK_THROWS_AS(validate(bad([&](auto& o) { o.style_blend = {0, 0}; })), InvalidArgument);
+    // Found by fuzzing: each weight finite, their sum not.
+    CHECK_THROWS_AS(validate(bad([&](auto& o) { o.style_layers = {{"relu1_1", 1e308}, {"relu2_1", 1e308}}; })),
+                    InvalidArgument);
+    CHECK_THROWS_AS(validate(bad([&](auto& o) { o.content_layers = {{"relu4_2", 1e308}, {"relu5_2", 1e308}}; })),
+                    InvalidArgument);
+    CHECK_THROWS_AS(validate(bad([&](auto& o) { o.style_blend = {1e308, 1e308}; })), InvalidArgument);
     CHECK_THROWS_WITH(validate(bad([&](auto& o) { o.iterations = -3; })), Catch::Contains("--iterations"));
 }

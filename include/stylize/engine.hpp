@@ -92,6 +92,10 @@ StyleTargets compute_style_targets(const FeatureExtractor& model,
 /// `options` is not in `model`.
 void check_layers(const FeatureExtractor& model, const StylizeOptions& options);
 
+/// Smallest image side the layers of `options` can process (each pooling
+/// layer before the deepest one halves the map): 16 for relu5_1.
+int64_t minimum_side(const FeatureExtractor& model, const StylizeOptions& options);
+
 /// Resolves "auto|cpu|cuda|cuda:N" to a device; throws RuntimeFailure if absent.
 torch::Device resolve_device(const std::string& spec);
 

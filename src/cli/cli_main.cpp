@@ -1,5 +1,6 @@
 #include "cli_main.hpp"
 
+#include <csignal>
 #include <cstring>
 #include <iostream>
 
@@ -49,6 +50,7 @@ const char* kFooter =
 }  // namespace
 
 int main_entry(int argc, char** argv) {
+    std::signal(SIGXFSZ, SIG_IGN);  // a full disk or file-size limit is an error, not a kill
     try {
         // `stylize compare A B ...` is its own command; anything else is a run.
         if (argc > 1 && std::strcmp(argv[1], "compare") == 0) {

@@ -25,6 +25,9 @@ void install_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // Past a file-size limit, write() should fail with EFBIG (and the write be
+    // rolled back) instead of the process being killed.
+    std::signal(SIGXFSZ, SIG_IGN);
 }
 
 int pending_signal() { return g_signal.load(); }

@@ -1,0 +1,163 @@
+// Issue 5: odd inputs, faults and interruptions. Each case ends in a correct
+// result, or one error line with the documented exit code and no stray files.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "fixtures.hpp"
+#include "stylize/engine.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/image_io.hpp"
+#include "stylize/image_ops.hpp"
+
+using namespace stylize;
+using fixtures::run_cli;
+using fixtures::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+std::string image(const std::string& name) { return (fs::path(STYLIZE_FIXTURE_DIR) / "images" / name).string(); }
+
+size_t files_in(const fs::path& dir) {
+    size_t n = 0;
+    for (auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+    return n;
+}
+
+int shell(const std::string& script) {
+    const int status = std::system(("bash -c '" + script + "'").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+}  // namespace
+
+TEST_CASE("EXIF orientation is applied", "[unit]") {
+    const auto plain = load_image(image("plain.jpg"));
+    const auto rotated = load_image(image("exif_rot90.jpg"));
+    REQUIRE(plain.rgb.sizes() == torch::IntArrayRef({1, 3, 24, 40}));
+    REQUIRE(rotated.rgb.sizes() == torch::IntArrayRef({1, 3, 40, 24}));
+    // Orientation 6 = rotate 90 degrees clockwise for display.
+    CHECK((rotated.rgb - plain.rgb.rot90(-1, {2, 3})).abs().mean().item<double>() < 0.02);
+}
+
+TEST_CASE("CMYK JPEG, 16-bit greyscale PNG, 1x1 images load as RGB", "[unit]") {
+    const auto cmyk = load_image(image("cmyk.jpg"));
+    const auto plain = load_image(image("plain.jpg"));
+    REQUIRE(cmyk.rgb.sizes() == plain.rgb.sizes());
+    CHECK((cmyk.rgb - plain.rgb).abs().mean().item<double>() < 0.05);
+    const auto g16 = load_image(image("grey16.png"));
+    CHECK(g16.bit_depth == 16);
+    CHECK(g16.rgb[0][0][3][10].item<double>() == Approx((10 * 1500 + 3) / 65535.0).margin(1e-6));
+    CHECK(load_image(image("one.png")).rgb.sizes() == torch::IntArrayRef({1, 3, 1, 1}));
+}
+
+TEST_CASE("truncated JPEG, GIF, and a header declaring 60000x60000 are refused", "[unit]") {
+    CHECK_THROWS_WITH(load_image(image("truncated.jpg")), Catch::Contains("truncated"));
+    CHECK_THROWS_AS(load_image(image("anim.gif")), ImageError);
+    CHECK_THROWS_WITH(load_image(image("huge_header.jpg")), Catch::Contains("60000x60000") && Catch::Contains("--max-pixels"));
+}
+
+TEST_CASE("a 1x1 content is upscaled; an extreme aspect ratio is refused clearly", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    StylizeOptions o;
+    o.size = 32;
+    o.iterations = 2;
+    auto one = load_image(image("one.png")).rgb;
+    auto r = stylize::stylize(model, one, {{fixtures::style_image(), 1.0}}, o);
+    CHECK(r.image.sizes() == torch::IntArrayRef({1, 3, 32, 32}));
+    CHECK(minimum_side(model, o) == 16);
+    auto wide = load_image(image("wide.png")).rgb;
+    CHECK_THROWS_WITH(stylize::stylize(model, wide, {{fixtures::style_image(), 1.0}}, o),
+                      Catch::Contains("at least 16 pixels"));
+    CHECK_THROWS_WITH(stylize::stylize(model, fixtures::content_image(), {{wide, 1.0}}, o),
+                      Catch::Contains("style image"));
+    // Shallower layers need less.
+    o.style_layers = {{"relu1_1", 1.0}};
+    o.content_layers = {{"relu1_2", 1.0}};
+    CHECK(minimum_side(model, o) == 1);
+}
+
+TEST_CASE("cli: odd images from the command line", "[cli]") {
+    TempDir dir;
+    const std::string m = " --model '" + fixtures::model() + "' -n 2 -s 32 --progress none -o '" + (dir / "o.png") + "'";
+    CHECK(run_cli("'" + image("cmyk.jpg") + "' '" + image("exif_rot90.jpg") + "'" + m, dir).code == 0);
+    auto r = run_cli("'" + image("truncated.jpg") + "' '" + image("plain.jpg") + "'" + m, dir);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("truncated.jpg"));
+    r = run_cli("'" + image("wide.png") + "' '" + image("plain.jpg") + "'" + m, dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("at least 16 pixels"));
+    r = run_cli("'" + image("plain.jpg") + "' '" + image("plain.jpg") + "' --max-pixels 500" + m, dir);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("--max-pixels"));
+    CHECK(files_in(dir.path) == 3);  // o.png from the first run, stdout.txt, stderr.txt
+}
+
+TEST_CASE("cli: a full disk (file-size limit) fails cleanly and leaves no file", "[cli]") {
+    TempDir dir;
+    stylize::save_image(dir / "c.png", fixtures::content_image(64, 64));
+    stylize::save_image(dir / "s.png", fixtures::style_image(64, 64));
+    fs::create_directories(dir / "out");
+    // ulimit -f counts 1 KiB blocks: 1 KiB is less than the PNG needs (~3 KiB).
+    const int code = shell("ulimit -f 1; \"" STYLIZE_EXE "\" " + dir / "c.png" + " " + dir / "s.png" + " -o " +
+                           dir / "out/o.png" + " --model " + fixtures::model() + " -n 2 -s 64 -q 2>" + dir / "err");
+    CHECK(code == 3);
+    CHECK_THAT(fixtures::read_file(dir / "err"), Catch::Contains("o.png") && Catch::Contains("nothing was written"));
+    CHECK(files_in(dir / "out") == 0);
+}
+
+TEST_CASE("cli: SIGINT and SIGTERM save the current image as .partial and exit 130/143", "[cli]") {
+    TempDir dir;
+    stylize::save_image(dir / "c.png", fixtures::content_image());
+    stylize::save_image(dir / "s.png", fixtures::style_image());
+    for (const auto& [sig, expected] : {std::pair<std::string, int>{"INT", 130}, {"TERM", 143}}) {
+        const std::string prog = dir / ("prog" + sig);
+        const std::string script =
+            "\"" STYLIZE_EXE "\" " + dir / "c.png" + " " + dir / "s.png" + " -o " + dir / ("o" + sig + ".png") +
+            " --model " + fixtures::model() + " -n 100000 -s 48 --progress json >" + prog + " 2>" + dir / "err" +
+            " & pid=$!; for i in $(seq 200); do [ -s " + prog + " ] && break; sleep 0.05; done; kill -" + sig +
+            " $pid; wait $pid";
+        CHECK(shell(script) == expected);
+        CHECK(fs::exists(dir / ("o" + sig + ".partial.png")));
+        CHECK(!fs::exists(dir / ("o" + sig + ".png")));
+        CHECK_THAT(fixtures::read_file(dir / "err"), Catch::Contains("interrupted by SIG" + sig));
+    }
+}
+
+TEST_CASE("cli: a run that does not fit in memory stops with the estimate; --auto-shrink fits it", "[cli]") {
+    TempDir dir;
+    stylize::save_image(dir / "c.png", fixtures::content_image(96, 128));
+    stylize::save_image(dir / "s.png", fixtures::style_image());
+    const std::string base = "'" + (dir / "c.png") + "' '" + (dir / "s.png") + "' --model '" + fixtures::model() +
+                             "' -n 2 -s 128 --progress none --memory-limit 4000000 -o '" + (dir / "o.png") + "'";
+    auto r = run_cli(base, dir);
+    CHECK(r.code == 5);
+    CHECK_THAT(r.err, Catch::Contains("MiB") && Catch::Contains("largest --size that fits"));
+    CHECK(!fs::exists(dir / "o.png"));
+    r = run_cli(base + " --auto-shrink", dir);
+    CHECK(r.code == 0);
+    const auto out = stylize::load_image(dir / "o.png");
+    CHECK(out.rgb.size(3) < 128);
+    CHECK(out.rgb.size(3) >= 16);
+}
+
+TEST_CASE("cli: an interrupted batch reports the jobs it finished", "[cli]") {
+    TempDir dir;
+    fs::create_directories(dir / "c");
+    for (const char* n : {"a.png", "b.png", "c.png"}) stylize::save_image(dir / ("c/" + std::string(n)), fixtures::content_image());
+    stylize::save_image(dir / "s.png", fixtures::style_image());
+    // Job 1 is quick; job 2 is long, and interrupted once job 1's report line exists.
+    fixtures::write_file(dir / "jobs.txt", "c/a.png s.png -n 2\nc/b.png s.png -n 100000\nc/c.png s.png -n 2\n");
+    const std::string report = dir / "r.jsonl";
+    const std::string script = "\"" STYLIZE_EXE "\" batch --jobs " + dir / "jobs.txt" + " -O " + dir / "out" +
+                               " --model " + fixtures::model() + " -s 32 --progress none --report " + report +
+                               " 2>/dev/null & pid=$!; for i in $(seq 200); do [ -s " + report +
+                               " ] && break; sleep 0.05; done; sleep 0.3; kill -INT $pid; wait $pid";
+    CHECK(shell(script) == 130);
+    const auto text = fixtures::read_file(report);
+    CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+    CHECK_THAT(text, Catch::Contains("\"status\":\"ok\"") && Catch::Contains("\"status\":\"interrupted\""));
+    CHECK(fs::exists(dir / "out/a__s.png"));
+    CHECK(fs::exists(dir / "out/b__s.partial.png"));
+    CHECK(!fs::exists(dir / "out/c__s.png"));
+}
