@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace fixtures {
 

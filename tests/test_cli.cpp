@@ -1,6 +1,6 @@
 // End-to-end tests of the stylize executable: exit codes, messages, files.
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/image_io.hpp"

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/errors.hpp"

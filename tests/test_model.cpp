@@ -1,5 +1,5 @@
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/errors.hpp"

@@ -3,7 +3,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/engine.hpp"
