@@ -230,3 +230,37 @@ TEST_CASE("memory estimate grows with pixels and history", "[engine]") {
     o.lbfgs_history = 100;
     CHECK(estimate_memory_bytes(model, 512, 512, o) - big == Approx(2.0 * 80 * 3 * 512 * 512 * 4));
 }
+
+TEST_CASE("multi-scale is no worse than single-scale at an equal pixel-evaluation budget", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    auto content = fixtures::content_image(72, 96);
+    std::vector<StyleImage> style{{fixtures::style_image(72, 96), 1.0}};
+    auto run = [&](const StylizeOptions& o, double& pixel_evals) {
+        Hooks h;
+        LossTerms last;
+        pixel_evals = 0;
+        h.on_progress = [&](const Progress& p) {
+            pixel_evals += static_cast<double>(p.height * p.width);
+            last = p.losses;
+        };
+        stylize::stylize(model, content, style, o, h);
+        return last;
+    };
+    StylizeOptions single = small_options(60);
+    single.size = 96;
+    double single_budget = 0;
+    const auto s = run(single, single_budget);
+
+    StylizeOptions multi = single;
+    multi.scales = 3;
+    multi.scale_iterations = 30;
+    // Coarser scales cost (48^2 + 68^2)/96^2 of a final-scale evaluation each:
+    // spend the rest of the budget at the final scale.
+    const double coarse = 30.0 * (36 * 48 + 51 * 68) / (72.0 * 96.0);
+    multi.iterations = 60 - static_cast<int>(std::ceil(coarse));
+    double multi_budget = 0;
+    const auto m = run(multi, multi_budget);
+    CHECK(multi_budget <= single_budget);
+    INFO("single " << s.total << " multi " << m.total);
+    CHECK(m.total <= s.total * 1.05);
+}
