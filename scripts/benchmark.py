@@ -284,7 +284,7 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=2, help="untimed evaluations first (default %(default)s)")
     p.add_argument("--rounds", type=int, default=2, help="rounds of every measurement (default %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="threads for every run (default %(default)s)")
-    p.add_argument("--history", type=int, default=20, help="L-BFGS history (default %(default)s)")
+    p.add_argument("--history", type=int, default=10, help="L-BFGS history (default %(default)s, as stylize)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic images (default %(default)s)")
     p.add_argument("--precisions", default=["fp32"],
                    type=lambda t: parse_list(t, str, "--precisions"),

@@ -10,6 +10,7 @@ if [ -f "$dest/starry_night.jpg" ] && [ -f "$dest/fruits.jpg" ] && [ -f "$dest/b
   echo "samples: already in $dest"; exit 0
 fi
 tmp="$(mktemp -d)"
+chmod 755 "$tmp"  # apt downloads as user _apt
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download opencv-doc >/dev/null)
 dpkg-deb -x "$tmp"/opencv-doc_*.deb "$tmp/x"

@@ -10,5 +10,5 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$repo/scripts/fetch_samples.sh"
 mkdir -p "$repo/out"
 "$repo/build/stylize" "$repo/samples/fruits.jpg" "$repo/samples/starry_night.jpg" \
-  -o "$repo/out/fruits_starry_night.png" --size 512 --iterations "${ITERATIONS:-200}" "$@"
+  -o "$repo/out/fruits_starry_night.png" --size 512 --iterations "${ITERATIONS:-100}" "$@"
 echo "quickstart: wrote $repo/out/fruits_starry_night.png"

@@ -212,7 +212,7 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=2, help="untimed evaluations first (default %(default)s)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(),
                    help="torch intra-op threads (default %(default)s)")
-    p.add_argument("--history", type=int, default=20, help="L-BFGS history (default %(default)s)")
+    p.add_argument("--history", type=int, default=10, help="L-BFGS history (default %(default)s, as stylize)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic images (default %(default)s)")
     p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
     p.add_argument("--channels-last", action="store_true",

@@ -232,9 +232,11 @@ size_t FeatureExtractor::depth_for(const std::vector<std::string>& names) const 
 void FeatureExtractor::configure(const ExtractorConfig& config) {
     config_ = config;
     const auto dtype = config.precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat;
-    const auto format = config.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
     for (auto& l : layers_) {
         if (l.kind != LayerKind::Conv) continue;
+        l.channels_last = config.layout == Layout::ChannelsLast ||
+                          (config.layout == Layout::Auto && l.weight.size(0) <= 128);
+        const auto format = l.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
         l.weight = l.weight.to(config.device, dtype).contiguous(format);
         l.bias = l.bias.to(config.device, dtype);
     }
@@ -265,13 +267,17 @@ std::vector<torch::Tensor> FeatureExtractor::extract(const torch::Tensor& image,
     if (range != 1.0 || info_.value_min != 0.0) x = x * range + info_.value_min;
     x = (x - mean_) * inv_std_;
     if (config_.precision == Precision::BF16) x = x.to(torch::kBFloat16);
-    if (config_.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
 
     std::vector<torch::Tensor> kept(layers_.size());
     for (size_t i = 0; i < depth; ++i) {
         const auto& l = layers_[i];
         switch (l.kind) {
             case LayerKind::Conv:
+                // Switch layout where this layer prefers another (once, at the
+                // boundary between the channels-last and the NCHW layers).
+                if (const auto fmt = l.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+                    !x.is_contiguous(fmt))
+                    x = x.contiguous(fmt);
                 x = at::conv2d(x, l.weight, l.bias, {1, 1}, {l.padding, l.padding});
                 break;
             case LayerKind::Relu:

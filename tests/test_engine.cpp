@@ -228,7 +228,7 @@ TEST_CASE("memory estimate grows with pixels and history", "[engine]") {
     const double big = estimate_memory_bytes(model, 512, 512, o);
     CHECK(big > 3.5 * small * 0.9);
     o.lbfgs_history = 100;
-    CHECK(estimate_memory_bytes(model, 512, 512, o) - big == Approx(2.0 * 80 * 3 * 512 * 512 * 4));
+    CHECK(estimate_memory_bytes(model, 512, 512, o) - big == Approx(2.0 * 90 * 3 * 512 * 512 * 4));
 }
 
 TEST_CASE("multi-scale is no worse than single-scale at an equal pixel-evaluation budget", "[engine]") {

@@ -43,12 +43,23 @@ TEST_CASE("extract returns the asked layers with the right shapes", "[model]") {
     // conv1_1 kept before relu1_1 ran in place: it still has negative values.
     CHECK(f[2].min().item<double>() < 0);
     CHECK(torch::allclose(f[1], f[2].clamp_min(0)));
-    // Channels-last and contiguous paths agree; avg pooling differs from max.
+    // Every layout gives the same features; avg pooling differs from max.
     ExtractorConfig cfg;
-    cfg.channels_last = false;
     auto m2 = FeatureExtractor::load(fixtures::model());
+    for (auto layout : {Layout::Contiguous, Layout::ChannelsLast}) {
+        cfg.layout = layout;
+        m2.configure(cfg);
+        CHECK(torch::allclose(m2.extract(img, {"relu3_1", "relu5_1"})[1], m.extract(img, {"relu5_1"})[0], 1e-4, 1e-5));
+    }
+    // Auto: channels-last up to 128 channels (all of the narrow model), NCHW above.
+    CHECK(!m.layers()[m.layer_index("conv5_1")].channels_last);  // default: contiguous
+    cfg.layout = Layout::Auto;
     m2.configure(cfg);
-    CHECK(torch::allclose(m2.extract(img, {"relu3_1"})[0], m.extract(img, {"relu3_1"})[0], 1e-4, 1e-5));
+    CHECK(m2.layers()[m2.layer_index("conv5_1")].channels_last);
+    CHECK(!m2.layers()[m2.layer_index("conv1_1")].channels_last == false);  // m2 is channels-last now
+    cfg.layout = Layout::Contiguous;
+    m2.configure(cfg);
+    CHECK(!m2.layers()[m2.layer_index("conv1_1")].channels_last);
     cfg.pooling = Pooling::Avg;
     m2.configure(cfg);
     CHECK(!torch::allclose(m2.extract(img, {"relu3_1"})[0], m.extract(img, {"relu3_1"})[0], 1e-4, 1e-5));

@@ -35,14 +35,23 @@ struct Layer {
     torch::Tensor weight, bias;  ///< Conv only
     int padding = 0;             ///< Conv only
     int pool_kernel = 2, pool_stride = 2;  ///< Pool only
+    bool channels_last = false;  ///< Conv only: memory format this layer runs in
 };
+
+/// Memory format of the activations. Auto: channels-last for convolutions
+/// with at most 128 output channels, contiguous (NCHW) above. Measured with
+/// Debian's LibTorch 1.13 (oneDNN 2.6) on a 2-core AVX-512 Xeon: channels-last
+/// ran the 64- and 128-channel layers about 2x faster and the 256- and
+/// 512-channel layers' backward about 1.5x slower (docs/BENCHMARKS.md). End to
+/// end, though, Contiguous was never slower on average, so it is the default.
+enum class Layout { Auto, ChannelsLast, Contiguous };
 
 /// Compute settings the extractor runs under.
 struct ExtractorConfig {
     torch::Device device = torch::kCPU;
     Precision precision = Precision::FP32;
     Pooling pooling = Pooling::Max;
-    bool channels_last = true;
+    Layout layout = Layout::Contiguous;  ///< end-to-end fastest here; see Layout
 };
 
 class FeatureExtractor {

@@ -38,7 +38,7 @@ struct StylizeOptions {
     // Optimisation.
     OptimizerKind optimizer = OptimizerKind::LBFGS;
     int iterations = 300;          ///< loss evaluations at the final scale
-    int lbfgs_history = 20;        ///< L-BFGS correction pairs kept
+    int lbfgs_history = 10;        ///< L-BFGS correction pairs kept (measured: docs/BENCHMARKS.md)
     double learning_rate = 0.02;   ///< Adam step size, in [0,1] pixel units
     double ema_decay = 0.0;        ///< Adam iterate averaging (0 = off), e.g. 0.99
     double early_stop_tolerance = 0.0;  ///< relative improvement; 0 = off

@@ -102,8 +102,13 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
         ->capture_default_str()->group(run);
     app.add_option("--memory-limit", o.memory_limit,
                    "Memory the run may use, in bytes (default: what the system has available)")->group(run);
-    app.add_option("--channels-last", o.channels_last, "Channels-last activations (faster with oneDNN)")
-        ->capture_default_str()->group(run);
+    app.add_option("--layout", o.layout,
+                   "Activation memory format: auto (channels-last up to 128 channels, NCHW above)|channels-last|contiguous")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, Layout>{{"auto", Layout::Auto},
+                                                                           {"channels-last", Layout::ChannelsLast},
+                                                                           {"contiguous", Layout::Contiguous}},
+                                            CLI::ignore_case))
+        ->default_str("contiguous")->group(run);
     app.add_flag("--sidecar", o.sidecar, "Write OUTPUT.json next to each output: parameters, seed, model hash, "
                  "versions")->group("Output");
     app.add_flag("--auto-shrink", o.auto_shrink,

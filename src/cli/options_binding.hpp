@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "stylize/model.hpp"
 #include "stylize/options.hpp"
 
 namespace stylize::cli {
@@ -32,7 +33,7 @@ struct RunOptions {
     int threads = 0;  ///< 0 = all cores
     int64_t max_pixels = 64LL * 1024 * 1024;
     bool auto_shrink = false;
-    bool channels_last = true;
+    Layout layout = Layout::Contiguous;
     bool sidecar = false;     ///< write <output>.json provenance next to each output
     double memory_limit = 0;  ///< bytes; 0 = the machine's available memory
     std::string progress = "auto";

@@ -91,7 +91,7 @@ FeatureExtractor load_configured_model(const RunOptions& o) {
                      "For real results run scripts/get_model.sh --imagenet (needs internet once).", info.path);
     ExtractorConfig cfg;
     cfg.device = resolve_device(o.job.engine.device);
-    cfg.channels_last = o.channels_last;
+    cfg.layout = o.layout;
     cfg.precision = o.job.engine.precision;
     cfg.pooling = o.job.engine.pooling;
     if (cfg.precision == Precision::TF32 && !cfg.device.is_cuda())

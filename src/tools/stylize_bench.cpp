@@ -80,10 +80,11 @@ int ceiling(int threads, Precision precision) {
 int main(int argc, char** argv) {
     CLI::App app{"stylize benchmark: seconds per evaluation at a fixed size and seed"};
     std::string model_path = "models/vgg19-random.pt";
-    int size = 512, evaluations = 10, warmup = 2, threads = 0, history = 20;
+    int size = 512, evaluations = 10, warmup = 2, threads = 0, history = 10;
     uint64_t seed = 0;
     Precision precision = Precision::FP32;
-    bool json = false, run_ceiling = false, channels_last = true;
+    bool json = false, run_ceiling = false;
+    Layout layout = Layout::Contiguous;
     std::string optimizer = "lbfgs";
     app.add_option("--model", model_path)->capture_default_str();
     app.add_option("--size", size, "square image side")->capture_default_str();
@@ -96,7 +97,9 @@ int main(int argc, char** argv) {
     app.add_option("--precision", precision)
         ->transform(CLI::CheckedTransformer(
             std::map<std::string, Precision>{{"fp32", Precision::FP32}, {"bf16", Precision::BF16}}));
-    app.add_option("--channels-last", channels_last, "use channels-last activations")->capture_default_str();
+    app.add_option("--layout", layout, "auto|channels-last|contiguous")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, Layout>{
+            {"auto", Layout::Auto}, {"channels-last", Layout::ChannelsLast}, {"contiguous", Layout::Contiguous}}));
     app.add_flag("--json", json);
     app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
     CLI11_PARSE(app, argc, argv);
@@ -108,7 +111,7 @@ int main(int argc, char** argv) {
         auto model = FeatureExtractor::load(model_path);
         ExtractorConfig cfg;
         cfg.precision = precision;
-        cfg.channels_last = channels_last;
+        cfg.layout = layout;
         model.configure(cfg);
         StylizeOptions o;
         o.size = 0;
@@ -131,10 +134,11 @@ int main(int argc, char** argv) {
         const double t = median(per_eval);
         const double gflop = gflop_per_evaluation(model, o, size, size);
         const auto& l = result.losses;
-        std::printf("{\"impl\":\"stylize\",\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
+        const char* layout_name = layout == Layout::Auto ? "auto" : layout == Layout::ChannelsLast ? "channels-last" : "contiguous";
+        std::printf("{\"impl\":\"stylize\",\"layout\":\"%s\",\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
                     "\"evaluations\":%d,\"seconds_per_eval_median\":%.6f,\"peak_rss_mb\":%.1f,\"gflop_per_eval\":%.3f,"
                     "\"gflops\":%.2f,\"loss_total\":%.6g,\"loss_content\":%.6g,\"loss_style\":%.6g,\"loss_tv\":%.6g}\n",
-                    size, size, size, threads, to_string(precision), result.evaluations, t,
+                    layout_name, size, size, size, threads, to_string(precision), result.evaluations, t,
                     peak_rss_bytes() / 1048576.0, gflop, t > 0 ? gflop / t : 0.0, l.total, l.content, l.style, l.tv);
         (void)json;
         return 0;
