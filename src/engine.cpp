@@ -70,6 +70,7 @@ struct Evaluator {
     std::vector<double> content_w, style_w;   // normalised
     std::vector<torch::Tensor> content_targets;
     const StyleTargets& style;
+    std::vector<double> content_norms, style_norms;  // ||target||^2, once per scale
 
     LossTerms operator()(const torch::Tensor& x) const {
         const auto feats = model.extract(x, names);
@@ -78,11 +79,12 @@ struct Evaluator {
         auto style_loss = x.new_zeros({});
         for (size_t i = 0; i < nc; ++i) {
             auto f = opt.normalize_gradients ? normalize_gradient(feats[i]) : feats[i];
-            content = content + relative_squared_error(f, content_targets[i]) * content_w[i];
+            content = content + relative_squared_error(f, content_targets[i], content_norms[i]) * content_w[i];
         }
         for (size_t i = 0; i < style_w.size(); ++i) {
             auto f = opt.normalize_gradients ? normalize_gradient(feats[nc + i]) : feats[nc + i];
-            style_loss = style_loss + relative_squared_error(gram_matrix(f), style.grams[i]) * style_w[i];
+            style_loss =
+                style_loss + relative_squared_error(gram_matrix(f), style.grams[i], style_norms[i]) * style_w[i];
         }
         auto total = content * opt.content_weight + style_loss * opt.style_weight;
         torch::Tensor tv;
@@ -336,7 +338,9 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in,
                 style = &local_style;
             }
         }
-        Evaluator evaluate{model, opt, {}, {}, style_w, content_targets, *style};
+        Evaluator evaluate{model, opt, {}, {}, style_w, content_targets, *style, {}, {}};
+        for (const auto& t : content_targets) evaluate.content_norms.push_back(squared_norm(t));
+        for (const auto& g : style->grams) evaluate.style_norms.push_back(squared_norm(g));
         if (!content_targets.empty()) {
             evaluate.names = names_of(opt.content_layers);
             evaluate.content_w = content_w;

@@ -14,10 +14,14 @@ torch::Tensor gram_matrix(const torch::Tensor& features) {
     return at::mm(f, f.t()).div_(static_cast<double>(hw)).view({c, c});
 }
 
+double squared_norm(const torch::Tensor& t) { return t.detach().pow(2).sum().item<double>(); }
+
+torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor& target, double target_sq_norm) {
+    return (a - target.detach()).pow(2).sum() / (target_sq_norm + 1e-8);
+}
+
 torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor& target) {
-    const auto t = target.detach();
-    const double denom = t.pow(2).sum().item<double>() + 1e-8;
-    return (a - t).pow(2).sum() / denom;
+    return relative_squared_error(a, target, squared_norm(target));
 }
 
 torch::Tensor total_variation(const torch::Tensor& image) {

@@ -60,7 +60,9 @@ TEST_CASE("cli: a missing input exits 3 naming the file", "[cli]") {
 TEST_CASE("cli: an unreadable image exits 3", "[cli]") {
     Inputs in;
     fixtures::write_file(in.dir / "bad.jpg", "GIF89a not really");
-    const auto r = run_cli("'" + (in.dir / "bad.jpg") + "' '" + in.style + "' -o '" + (in.dir / "o.png") + "'", in.dir);
+    const auto r = run_cli("'" + (in.dir / "bad.jpg") + "' '" + in.style + "' -o '" + (in.dir / "o.png") +
+                               "' --model '" + fixtures::model() + "'",
+                           in.dir);
     CHECK(r.code == 3);
     CHECK_THAT(r.err, Catch::Contains("bad.jpg"));
 }

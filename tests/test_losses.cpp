@@ -25,6 +25,8 @@ TEST_CASE("relative squared error is 0 at the target and 1 at zero", "[unit]") {
     CHECK(relative_squared_error(t, t).item<double>() == Approx(0.0).margin(1e-12));
     CHECK(relative_squared_error(torch::zeros_like(t), t).item<double>() == Approx(1.0).epsilon(1e-6));
     CHECK(relative_squared_error(2 * t, t).item<double>() == Approx(1.0).epsilon(1e-6));
+    CHECK(relative_squared_error(2 * t, t, squared_norm(t)).item<double>() ==
+          relative_squared_error(2 * t, t).item<double>());
 }
 
 TEST_CASE("total variation of known images", "[unit]") {

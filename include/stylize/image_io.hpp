@@ -34,7 +34,8 @@ struct SaveOptions {
     int jpeg_quality = 95;
 };
 
-/// True for extensions save_image can write (png, jpg, jpeg, webp, tif, tiff, bmp).
+/// True for extensions save_image can write (png, jpg, jpeg, webp, tif, tiff, bmp),
+/// case-insensitively. Folder scans (batch, compare) use the same list.
 bool is_supported_output(const std::string& path);
 
 /// Writes atomically: encodes in memory, writes a temporary file in the same

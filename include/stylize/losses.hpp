@@ -11,6 +11,11 @@ torch::Tensor gram_matrix(const torch::Tensor& features);
 
 /// ||a - target||^2 / ||target||^2 (target detached).
 torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor& target);
+/// The same with ||target||^2 given, for targets reused every evaluation.
+torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor& target, double target_sq_norm);
+
+/// ||t||^2, the denominator relative_squared_error uses.
+double squared_norm(const torch::Tensor& t);
 
 /// Total variation: mean squared difference between neighbouring pixels,
 /// horizontally plus vertically, of a (1,3,H,W) image.

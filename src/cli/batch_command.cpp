@@ -18,19 +18,12 @@
 #include "progress_printer.hpp"
 #include "signals.hpp"
 #include "stylize/errors.hpp"
+#include "stylize/image_io.hpp"
 
 namespace fs = std::filesystem;
 
 namespace stylize::cli {
 namespace {
-
-bool has_image_extension(const fs::path& p) {
-    auto ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    for (const char* e : {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
-        if (ext == e) return true;
-    return false;
-}
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -49,7 +42,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, co
         if (fs::is_directory(spec, ec)) {
             std::vector<std::string> found;
             for (const auto& e : fs::directory_iterator(spec, ec))
-                if (e.is_regular_file() && has_image_extension(e.path()) && e.path().filename().string()[0] != '.')
+                if (e.is_regular_file() && is_supported_output(e.path().string()) && e.path().filename().string()[0] != '.')
                     found.push_back(e.path().string());
             if (found.empty()) throw InvalidArgument(what + " " + spec + ": the folder has no images");
             std::sort(found.begin(), found.end());

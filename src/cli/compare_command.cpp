@@ -16,17 +16,10 @@ namespace fs = std::filesystem;
 namespace stylize::cli {
 namespace {
 
-bool is_image_name(const fs::path& p) {
-    auto ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".tif" || ext == ".tiff" ||
-           ext == ".bmp";
-}
-
 std::set<std::string> image_names(const std::string& dir) {
     std::set<std::string> out;
     for (const auto& e : fs::directory_iterator(dir))
-        if (e.is_regular_file() && is_image_name(e.path()) && e.path().filename().string()[0] != '.')
+        if (e.is_regular_file() && is_supported_output(e.path().string()) && e.path().filename().string()[0] != '.')
             out.insert(e.path().filename().string());
     return out;
 }
