@@ -9,8 +9,10 @@ that run's alone. Per round:
 
   * the machine's ceiling (stylize_bench --ceiling: a large 3x3 convolution,
     forward + input-gradient backward) once per precision;
-  * for each size: stylize at each precision and the reference, back to back,
-    in the opposite order in every other round.
+  * for each size: stylize in each configuration (precision x layout x
+    checkpointing) and the reference, back to back, in the opposite order in
+    every other round; with --stock-blas also both on the netlib reference
+    BLAS, the "stock Debian install" case.
 
 The report gives, per size and implementation, the median over rounds of each
 run's median seconds per evaluation, peak RSS, achieved GFLOP/s (from
@@ -41,10 +43,11 @@ class RunFailed(Exception):
     pass
 
 
-def run_json(cmd):
+def run_json(cmd, env=None):
     """Runs `cmd`, returns the JSON object it prints (its last JSON line)."""
     try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=None if env is None else {**os.environ, **env})
     except OSError as e:
         raise RunFailed(f"cannot run {shlex.join(cmd)}: {e}")
 
@@ -136,10 +139,15 @@ def linked_libtorch(binary):
 
 # ---------------------------------------------------------------- the runs
 
-def bench_cmd(args, size, precision):
-    return [args.bench, "--model", args.model, "--size", str(size), "--evaluations", str(args.evaluations),
-            "--warmup", str(args.warmup), "--threads", str(args.threads), "--precision", precision,
-            "--history", str(args.history), "--seed", str(args.seed), "--json"]
+def bench_cmd(args, size, variant):
+    cmd = [args.bench, "--model", args.model, "--size", str(size), "--evaluations", str(args.evaluations),
+           "--warmup", str(args.warmup), "--threads", str(args.threads), "--precision", variant["precision"],
+           "--history", str(args.history), "--seed", str(args.seed), "--json"]
+    if variant["layout"]:
+        cmd += ["--layout", variant["layout"]]
+    if variant["checkpoint"]:
+        cmd.append("--checkpoint")
+    return cmd
 
 
 def reference_cmd(args, size):
@@ -153,8 +161,22 @@ def ceiling_cmd(args, precision):
     return [args.bench, "--ceiling", "--threads", str(args.threads), "--precision", precision, "--json"]
 
 
+def variants(args):
+    """stylize configurations: every precision x layout x checkpoint setting."""
+    out = []
+    for prec in args.precisions:
+        for layout in args.layouts or [None]:
+            for ckpt in {"off": [False], "on": [True], "both": [False, True]}[args.checkpoint]:
+                label = " ".join([prec] + ([layout] if layout else []) + (["checkpoint"] if ckpt else []))
+                out.append({"precision": prec, "layout": layout, "checkpoint": ckpt, "label": label})
+    return out
+
+
+STOCK = " (reference BLAS)"
+
+
 def measure(args):
-    """All runs, in order. Returns a list of (round, cmd, result, raw line)."""
+    """All runs, in order. Returns a list of (round, label, cmd, env, result, raw line)."""
     # The reference runs in fp32, so its fraction of the ceiling needs the fp32 ceiling.
     ceiling_precisions = list(args.precisions)
     if not args.no_reference and "fp32" not in ceiling_precisions:
@@ -162,29 +184,37 @@ def measure(args):
 
     runs = []
 
-    def one(rnd, cmd):
-        result, line = run_json(cmd)
-        runs.append((rnd, cmd, result, line))
+    def one(rnd, label, cmd, env=None):
+        result, line = run_json(cmd, env)
+        runs.append((rnd, label, cmd, env, result, line))
         if result["impl"] == "ceiling":
             what = f"ceiling {result['precision']}: {result['gflops']:.1f} GFLOP/s"
         else:
-            what = (f"{result['impl']} {result.get('precision', 'fp32')} {result['size']}px: "
+            what = (f"{label} {result['size']}px: "
                     f"{result['seconds_per_eval_median']:.4f} s/eval, {result['peak_rss_mb']:.0f} MB")
         print(f"[round {rnd}] {what}", file=sys.stderr, flush=True)
 
+    stock_env = {"LD_LIBRARY_PATH": args.stock_blas} if args.stock_blas else None
     for rnd in range(1, args.rounds + 1):
         for p in ceiling_precisions:
-            one(rnd, ceiling_cmd(args, p))
+            one(rnd, "ceiling", ceiling_cmd(args, p))
         for size in args.sizes:
-            jobs = [bench_cmd(args, size, p) for p in args.precisions]
+            jobs = [("stylize " + v["label"], bench_cmd(args, size, v), None) for v in variants(args)]
             if not args.no_reference:
-                jobs.append(reference_cmd(args, size))
-            # Alternate which implementation goes first, so neither always
-            # runs on the cooler (or hotter) machine.
+                jobs.append(("python-reference", reference_cmd(args, size), None))
+            if stock_env:
+                # What a stock Debian install runs: libblas.so.3 resolved to
+                # the netlib reference BLAS instead of OpenBLAS.
+                first = variants(args)[0]
+                jobs.append(("stylize " + first["label"] + STOCK, bench_cmd(args, size, first), stock_env))
+                if not args.no_reference:
+                    jobs.append(("python-reference" + STOCK, reference_cmd(args, size), stock_env))
+            # Alternate the order, so no configuration always runs on the
+            # cooler (or hotter) machine.
             if rnd % 2 == 0:
                 jobs.reverse()
-            for cmd in jobs:
-                one(rnd, cmd)
+            for label, cmd, env in jobs:
+                one(rnd, label, cmd, env)
     return runs
 
 
@@ -196,18 +226,22 @@ def fmt(value, spec, missing="—"):
 
 def report(args, runs, info):
     ceilings = {}  # precision -> [gflops per round]
-    rows = {}      # (size, impl, precision) -> list of results
-    for _, _, r, _ in runs:
+    rows = {}      # (size, label) -> list of results
+    order = []     # labels in the order they first ran
+    for _, label, _, _, r, _ in runs:
         if r["impl"] == "ceiling":
             ceilings.setdefault(r["precision"], []).append(r["gflops"])
         else:
-            rows.setdefault((r["size"], r["impl"], r.get("precision", "fp32")), []).append(r)
+            rows.setdefault((r["size"], label), []).append(r)
+            if label not in order:
+                order.append(label)
     ceiling = {p: statistics.median(v) for p, v in ceilings.items()}
 
     out = []
     out.append("## Benchmark: stylize vs the Python reference\n")
     out.append(f"- CPU: {info['cpu']} ({info['cores']} logical cores), memory {info['memory']}")
-    out.append(f"- BLAS (libblas.so.3 alternative): {info['blas']}")
+    out.append(f"- BLAS (libblas.so.3 alternative): {info['blas']}"
+               + (f"; rows marked{STOCK} load {args.stock_blas}/libblas.so.3 instead" if args.stock_blas else ""))
     out.append(f"- torch (reference): {info['torch']}; stylize_bench links {info['libtorch']}")
     out.append(f"- load average at start: {info['load']}")
     out.append(f"- date: {info['date']}")
@@ -223,41 +257,40 @@ def report(args, runs, info):
         out.append(f"Ceiling, {p}: {ceiling[p]:.1f} GFLOP/s (3x3 convolution forward + input-gradient "
                    f"backward, median of {len(ceilings[p])} round(s)).  ")
     out.append("")
-    out.append("| size (HxW) | impl | precision | s/eval | peak RSS MB | GFLOP/s | fraction of ceiling "
-               "| speed-up vs reference |")
-    out.append("|---|---|---|---:|---:|---:|---:|---:|")
-    impl_order = {"stylize": 0, "python-reference": 1}
-    prec_order = {p: i for i, p in enumerate(args.precisions)}
-
-    def row_order(key):  # stylize first, its precisions as given, then the reference
-        _, impl, prec = key
-        return impl_order.get(impl, 2), impl, prec_order.get(prec, len(prec_order)), prec
+    out.append("| size (HxW) | configuration | s/eval | s/eval per round | peak RSS MB | GFLOP/s "
+               "| fraction of ceiling | speed-up vs reference |")
+    out.append("|---|---|---:|---|---:|---:|---:|---:|")
 
     for size in args.sizes:
-        keys = sorted((k for k in rows if k[0] == size), key=row_order)
+        keys = [(size, label) for label in order if (size, label) in rows]
         # The cost model lives in the C++ binary: borrow its figure for this size.
         gflop = next((r["gflop_per_eval"] for k in keys for r in rows[k] if "gflop_per_eval" in r), None)
-        ref = rows.get((size, "python-reference", "fp32"))
+        ref = rows.get((size, "python-reference"))
         ref_s = statistics.median(r["seconds_per_eval_median"] for r in ref) if ref else None
         for key in keys:
             rs = rows[key]
-            s = statistics.median(r["seconds_per_eval_median"] for r in rs)
+            per_round = [r["seconds_per_eval_median"] for r in rs]
+            s = statistics.median(per_round)
             rss = max(r["peak_rss_mb"] for r in rs)
+            prec = rs[0].get("precision", "fp32")
             rate = gflop / s if gflop is not None and s > 0 else None
-            frac = rate / ceiling[key[2]] if rate is not None and ceiling.get(key[2]) else None
+            frac = rate / ceiling[prec] if rate is not None and ceiling.get(prec) else None
             speedup = ref_s / s if ref_s is not None and s > 0 else None
             h, w = rs[0].get("height", size), rs[0].get("width", size)
-            out.append(f"| {h}x{w} | {key[1]} | {key[2]} | {s:.4f} | {rss:.0f} | {fmt(rate, '.1f')} "
-                       f"| {fmt(frac, '.0%')} | {fmt(speedup, '.2f')}{'x' if speedup is not None else ''} |")
+            out.append(f"| {h}x{w} | {key[1]} | {s:.3f} | {' '.join(f'{t:.2f}' for t in per_round)} "
+                       f"| {rss:.0f} | {fmt(rate, '.1f')} | {fmt(frac, '.0%')} "
+                       f"| {fmt(speedup, '.2f')}{'x' if speedup is not None else ''} |")
     out.append("")
     out.append("s/eval: median over rounds of each run's median seconds per evaluation. Peak RSS: the "
                "largest over rounds. GFLOP/s: stylize_bench's cost model (convolution forward and "
-               "input-gradient backward, Gram matrices) per evaluation, divided by s/eval.")
+               "input-gradient backward, Gram matrices) per evaluation, divided by s/eval. Speed-up: "
+               "the Python reference's s/eval (OpenBLAS) over the row's.")
     out.append("")
     out.append(f"<details><summary>Raw results ({len(runs)} runs, in the order they ran)</summary>\n")
     out.append("```")
-    for rnd, cmd, _, line in runs:
-        out.append(f"# round {rnd}: {shlex.join(cmd)}")
+    for rnd, label, cmd, env, _, line in runs:
+        prefix = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+        out.append(f"# round {rnd}, {label}: {(prefix + ' ') if prefix else ''}{shlex.join(cmd)}")
         out.append(line)
     out.append("```")
     out.append("</details>")
@@ -289,6 +322,15 @@ def main(argv=None):
     p.add_argument("--precisions", default=["fp32"],
                    type=lambda t: parse_list(t, str, "--precisions"),
                    help="comma-separated stylize precisions: fp32, bf16 (default fp32)")
+    p.add_argument("--layouts", default=None, type=lambda t: parse_list(t, str, "--layouts"),
+                   help="comma-separated stylize layouts: auto, contiguous, channels-last "
+                        "(default: stylize_bench's default)")
+    p.add_argument("--checkpoint", choices=["off", "on", "both"], default="off",
+                   help="stylize with activation checkpointing off, on, or both (default %(default)s)")
+    p.add_argument("--stock-blas", nargs="?", const="/usr/lib/x86_64-linux-gnu/blas", default=None,
+                   metavar="DIR", help="also run the reference and the first stylize configuration with "
+                   "LD_LIBRARY_PATH=DIR, a folder holding the netlib reference libblas.so.3 (what a stock "
+                   "Debian install uses; default DIR %(const)s)")
     p.add_argument("--no-reference", action="store_true", help="skip the Python reference")
     p.add_argument("--python", default=sys.executable,
                    help="Python with torch, for the reference (default: this one, %(default)s)")
@@ -297,6 +339,11 @@ def main(argv=None):
     for prec in args.precisions:
         if prec not in ("fp32", "bf16"):
             p.error(f"--precisions: '{prec}' is not fp32 or bf16")
+    for layout in args.layouts or []:
+        if layout not in ("auto", "contiguous", "channels-last"):
+            p.error(f"--layouts: '{layout}' is not auto, contiguous or channels-last")
+    if args.stock_blas and not os.path.isfile(os.path.join(args.stock_blas, "libblas.so.3")):
+        p.error(f"--stock-blas: no libblas.so.3 in {args.stock_blas} (apt-get install libblas3)")
     if min(args.sizes) < 16:
         p.error("--sizes must all be >= 16")
     if args.evaluations < 1 or args.warmup < 0 or args.rounds < 1 or args.threads < 1:

@@ -18,7 +18,7 @@ seconds per evaluation can be compared directly:
   tv        mean of squared horizontal + vertical neighbour differences
   total     1 * content + 1000 * style + 1 * tv
   init      the content image
-  optimiser LBFGS(lr=1, history 20, no line search, tolerances off), or Adam(lr=0.02)
+  optimiser LBFGS(lr=1, history 10, no line search, tolerances off), or Adam(lr=0.02)
 
 Inputs are synthetic and seeded (content, then style, drawn from one
 torch.Generator), the same as stylize_bench draws them, so the final losses of

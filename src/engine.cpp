@@ -7,10 +7,12 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/autograd.h>
 #include <torch/cuda.h>
 #include <torch/optim/adam.h>
 
 #include "lbfgs.hpp"
+#include "segment_plan.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_ops.hpp"
 #include "stylize/losses.hpp"
@@ -62,7 +64,11 @@ std::pair<int64_t, int64_t> size_for_long_side(int64_t h, int64_t w, int64_t lon
     return {std::max<int64_t>(1, std::lround(h * s)), std::max<int64_t>(1, std::lround(w * s))};
 }
 
-// Losses and gradient at one point.
+// Losses and gradient at one point. The network runs as a list of segments
+// (layer ranges): one segment normally, or one per pooling block with
+// checkpointing, where a no-grad pass keeps only the segments' inputs and the
+// backward pass recomputes each segment from its input, deepest first, feeding
+// it the gradient that arrived at its output (segment_plan.hpp picks them).
 struct Evaluator {
     const FeatureExtractor& model;
     const StylizeOptions& opt;
@@ -72,32 +78,98 @@ struct Evaluator {
     const StyleTargets& style;
     std::vector<double> content_norms, style_norms;  // ||target||^2, once per scale
 
-    LossTerms operator()(const torch::Tensor& x) const {
-        const auto feats = model.extract(x, names);
+    // Layer index of each name, and the unique sorted indices to keep.
+    std::vector<size_t> index, keep;
+    std::vector<size_t> starts;  // segment starts; the last segment ends at `depth`
+    size_t depth = 0;
+
+    void plan(int64_t height, int64_t width) {
+        index.clear();
+        for (const auto& n : names) index.push_back(model.layer_index(n));
+        keep = index;
+        std::sort(keep.begin(), keep.end());
+        keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
+        depth = keep.empty() ? 0 : keep.back() + 1;
+        starts = plan_segments(model, depth, height, width, opt.precision == Precision::BF16 ? 2.0 : 4.0,
+                               opt.checkpoint)
+                     .starts;
+    }
+
+    // Adds the weighted loss terms of the kept activations `feats` (layer
+    // indices `ids`) to `content`/`style_sum` (detached, for reporting) and
+    // returns their differentiable sum (undefined when there is none).
+    torch::Tensor terms(const std::vector<size_t>& ids, const std::vector<torch::Tensor>& feats,
+                        torch::Tensor& content, torch::Tensor& style_sum) const {
+        torch::Tensor total;
         const size_t nc = content_w.size();
-        auto content = x.new_zeros({});
-        auto style_loss = x.new_zeros({});
-        for (size_t i = 0; i < nc; ++i) {
-            auto f = opt.normalize_gradients ? normalize_gradient(feats[i]) : feats[i];
-            content = content + relative_squared_error(f, content_targets[i], content_norms[i]) * content_w[i];
+        for (size_t k = 0; k < names.size(); ++k) {
+            const auto at = std::find(ids.begin(), ids.end(), index[k]);
+            if (at == ids.end()) continue;
+            auto f = feats[static_cast<size_t>(at - ids.begin())];
+            if (opt.normalize_gradients) f = normalize_gradient(f);
+            torch::Tensor t;
+            if (k < nc) {
+                t = relative_squared_error(f, content_targets[k], content_norms[k]) * (content_w[k] * opt.content_weight);
+                content = content + t.detach();
+            } else {
+                const size_t i = k - nc;
+                t = relative_squared_error(gram_matrix(f), style.grams[i], style_norms[i]) * (style_w[i] * opt.style_weight);
+                style_sum = style_sum + t.detach();
+            }
+            total = total.defined() ? total + t : t;
         }
-        for (size_t i = 0; i < style_w.size(); ++i) {
-            auto f = opt.normalize_gradients ? normalize_gradient(feats[nc + i]) : feats[nc + i];
-            style_loss =
-                style_loss + relative_squared_error(gram_matrix(f), style.grams[i], style_norms[i]) * style_w[i];
+        return total;
+    }
+
+    LossTerms operator()(const torch::Tensor& x) const {
+        auto content = x.new_zeros({}).detach(), style_sum = x.new_zeros({}).detach();
+        const size_t nseg = starts.size();
+        std::vector<torch::Tensor> inputs(nseg);  // inputs of segments 1.. (checkpointing only)
+        if (nseg > 1) {
+            torch::NoGradGuard no_grad;
+            auto h = model.prepare(x);
+            for (size_t s = 0; s + 1 < nseg; ++s) {
+                h = model.run_layers(h, starts[s], starts[s + 1], {}, nullptr);
+                inputs[s + 1] = h;
+            }
         }
-        auto total = content * opt.content_weight + style_loss * opt.style_weight;
-        torch::Tensor tv;
-        if (opt.tv_weight > 0) {
-            tv = total_variation(x) * opt.tv_weight;
-            total = total + tv;
+        torch::Tensor grad_out;  // gradient at the output of the segment being processed
+        for (size_t s = nseg; s-- > 0;) {
+            const size_t begin = starts[s], end = s + 1 < nseg ? starts[s + 1] : depth;
+            auto in = s == 0 ? x : inputs[s].requires_grad_(true);
+            std::vector<size_t> ids;
+            for (size_t i : keep)
+                if (i >= begin && i < end) ids.push_back(i);
+            std::vector<torch::Tensor> feats;
+            auto out = model.run_layers(s == 0 ? model.prepare(x) : in, begin, end, ids, &feats);
+            auto loss = terms(ids, feats, content, style_sum);
+            std::vector<torch::Tensor> roots, seeds;
+            if (loss.defined()) {
+                roots.push_back(loss);
+                seeds.push_back(torch::ones_like(loss));
+            }
+            if (grad_out.defined()) {
+                roots.push_back(out);
+                seeds.push_back(grad_out);
+            }
+            feats.clear();
+            out.reset();
+            loss.reset();
+            if (!roots.empty()) torch::autograd::backward(roots, seeds);
+            if (s > 0) {
+                grad_out = in.grad();
+                inputs[s].reset();
+            }
         }
-        total.backward();
         LossTerms t;
-        t.content = content.item<double>() * opt.content_weight;
-        t.style = style_loss.item<double>() * opt.style_weight;
-        t.tv = tv.defined() ? tv.item<double>() : 0.0;
-        t.total = total.item<double>();
+        if (opt.tv_weight > 0) {
+            auto tv = total_variation(x) * opt.tv_weight;
+            tv.backward();
+            t.tv = tv.item<double>();
+        }
+        t.content = content.item<double>();
+        t.style = style_sum.item<double>();
+        t.total = t.content + t.style + t.tv;
         return t;
     }
 };
@@ -228,18 +300,13 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
     const size_t depth = model.depth_for(names);
     const double act_bytes = opt.precision == Precision::BF16 ? 2.0 : 4.0;
     double h = static_cast<double>(height), w = static_cast<double>(width), c = 3;
-    double saved = 0, peak_layer = 0, grams = 0, weights = 0;
+    double peak_layer = 0, grams = 0, weights = 0;
     for (size_t i = 0; i < depth; ++i) {
         const auto& l = model.layers()[i];
-        const double in = c * h * w;
         if (l.kind == LayerKind::Conv) {
             weights += static_cast<double>(l.weight.numel()) * act_bytes;
             c = static_cast<double>(l.weight.size(0));
-            saved += in * act_bytes;  // conv saves its input
-        } else if (l.kind == LayerKind::Relu) {
-            saved += in * act_bytes;  // relu saves its output (same size)
-        } else {
-            saved += in * act_bytes + in / 4 * 8;  // pool: input and int64 indices
+        } else if (l.kind == LayerKind::Pool) {
             h = std::floor(h / 2);
             w = std::floor(w / 2);
         }
@@ -247,6 +314,9 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
         for (const auto& sl : opt.style_layers)
             if (sl.name == l.name) grams += 2 * c * c * 4;  // target and current Gram
     }
+    // Activations kept for the backward pass (with checkpointing: the
+    // segments' inputs plus the largest segment).
+    const double saved = plan_segments(model, depth, height, width, act_bytes, opt.checkpoint).saved_bytes;
     // Backward holds about two layer-sized gradients at a time; content targets are small.
     const double pixels = static_cast<double>(height * width);
     const double image_state = 3 * pixels * 4 * 8;  // image, grad, copies, EMA, resize buffers
@@ -338,7 +408,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in,
                 style = &local_style;
             }
         }
-        Evaluator evaluate{model, opt, {}, {}, style_w, content_targets, *style, {}, {}};
+        Evaluator evaluate{model, opt, {}, {}, style_w, content_targets, *style, {}, {}, {}, {}, {}, 0};
         for (const auto& t : content_targets) evaluate.content_norms.push_back(squared_norm(t));
         for (const auto& g : style->grams) evaluate.style_norms.push_back(squared_norm(g));
         if (!content_targets.empty()) {
@@ -346,6 +416,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in,
             evaluate.content_w = content_w;
         }
         for (const auto& l : opt.style_layers) evaluate.names.push_back(l.name);
+        evaluate.plan(h, w);
 
         // Initial image for this scale.
         {

@@ -5,13 +5,48 @@
 
 namespace stylize {
 
+namespace {
+
+// (C, HW) view of a (1,C,H,W) map without a copy: strides (HW, 1) for NCHW,
+// (1, C) for channels-last, which BLAS reads transposed.
+torch::Tensor as_matrix(const torch::Tensor& features) {
+    return features.view({features.size(1), features.size(2) * features.size(3)});
+}
+
+// G = F F^T / HW with a hand-written backward: dF = (dG + dG^T) F / HW is one
+// product instead of autograd's two plus an add of a transposed operand, and
+// it is written straight into a tensor of the features' own memory format,
+// so the gradient reaching the network needs no layout change.
+struct GramFunction : public torch::autograd::Function<GramFunction> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& features) {
+        ctx->save_for_backward({features});
+        const auto f = as_matrix(features);
+        return at::mm(f, f.t()).div_(static_cast<double>(f.size(1)));
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto features = ctx->get_saved_variables()[0];
+        const auto f = as_matrix(features);
+        const auto& g = grads[0];
+        const auto s = (g + g.t()).div_(static_cast<double>(f.size(1)));
+        auto out = at::empty_like(features);  // keeps the memory format
+        auto o = as_matrix(out);
+        if (o.is_contiguous()) {
+            at::mm_out(o, s, f);  // NCHW: (C,HW) = S F
+        } else {
+            auto ot = o.t();  // channels-last: (HW,C) = F^T S^T, contiguous
+            at::mm_out(ot, f.t(), s.t());
+        }
+        return {out};
+    }
+};
+
+}  // namespace
+
 torch::Tensor gram_matrix(const torch::Tensor& features) {
-    const int64_t c = features.size(1);
-    const int64_t hw = features.size(2) * features.size(3);
-    // flatten(2) keeps a channels-last map as a (C, HW) view with strides (1, C),
-    // so BLAS reads it transposed instead of it being copied.
-    const auto f = features.flatten(2).select(0, 0);
-    return at::mm(f, f.t()).div_(static_cast<double>(hw)).view({c, c});
+    TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, "gram_matrix expects a (1,C,H,W) map");
+    return GramFunction::apply(features);
 }
 
 double squared_norm(const torch::Tensor& t) { return t.detach().pow(2).sum().item<double>(); }

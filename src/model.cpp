@@ -252,14 +252,7 @@ void FeatureExtractor::configure(const ExtractorConfig& config) {
     }
 }
 
-std::vector<torch::Tensor> FeatureExtractor::extract(const torch::Tensor& image,
-                                                     const std::vector<std::string>& names) const {
-    std::vector<size_t> wanted;
-    for (const auto& n : names) wanted.push_back(layer_index(n));
-    const size_t depth = wanted.empty() ? 0 : *std::max_element(wanted.begin(), wanted.end()) + 1;
-    std::vector<bool> keep(depth, false);
-    for (size_t w : wanted) keep[w] = true;
-
+torch::Tensor FeatureExtractor::prepare(const torch::Tensor& image) const {
     // Map the [0,1] RGB image into the model's input space.
     auto x = image;
     if (info_.channel_order == "BGR") x = x.flip(1);
@@ -267,9 +260,13 @@ std::vector<torch::Tensor> FeatureExtractor::extract(const torch::Tensor& image,
     if (range != 1.0 || info_.value_min != 0.0) x = x * range + info_.value_min;
     x = (x - mean_) * inv_std_;
     if (config_.precision == Precision::BF16) x = x.to(torch::kBFloat16);
+    return x;
+}
 
-    std::vector<torch::Tensor> kept(layers_.size());
-    for (size_t i = 0; i < depth; ++i) {
+torch::Tensor FeatureExtractor::run_layers(torch::Tensor x, size_t begin, size_t end, const std::vector<size_t>& keep,
+                                           std::vector<torch::Tensor>* kept) const {
+    auto wanted = [&](size_t i) { return std::find(keep.begin(), keep.end(), i) != keep.end(); };
+    for (size_t i = begin; i < end && i < layers_.size(); ++i) {
         const auto& l = layers_[i];
         switch (l.kind) {
             case LayerKind::Conv:
@@ -281,9 +278,10 @@ std::vector<torch::Tensor> FeatureExtractor::extract(const torch::Tensor& image,
                 x = at::conv2d(x, l.weight, l.bias, {1, 1}, {l.padding, l.padding});
                 break;
             case LayerKind::Relu:
-                // In place unless the conv output it overwrites is itself a
-                // requested feature: saves one activation per layer.
-                x = (i > 0 && keep[i - 1]) ? at::relu(x) : at::relu_(x);
+                // In place on a conv output nobody else holds: saves one
+                // activation per layer. Not on this range's input (it may be
+                // a caller's leaf) nor on a requested feature.
+                x = (i == begin || wanted(i - 1)) ? at::relu(x) : at::relu_(x);
                 break;
             case LayerKind::Pool:
                 x = config_.pooling == Pooling::Max
@@ -291,10 +289,31 @@ std::vector<torch::Tensor> FeatureExtractor::extract(const torch::Tensor& image,
                         : at::avg_pool2d(x, {l.pool_kernel, l.pool_kernel}, {l.pool_stride, l.pool_stride});
                 break;
         }
-        if (keep[i]) kept[i] = x.scalar_type() == torch::kFloat ? x : x.to(torch::kFloat);
+        if (kept && wanted(i)) kept->push_back(x.scalar_type() == torch::kFloat ? x : x.to(torch::kFloat));
     }
+    return x;
+}
+
+std::vector<size_t> FeatureExtractor::block_starts(size_t depth) const {
+    std::vector<size_t> starts{0};
+    for (size_t i = 0; i + 1 < depth && i < layers_.size(); ++i)
+        if (layers_[i].kind == LayerKind::Pool) starts.push_back(i + 1);
+    return starts;
+}
+
+std::vector<torch::Tensor> FeatureExtractor::extract(const torch::Tensor& image,
+                                                     const std::vector<std::string>& names) const {
+    std::vector<size_t> wanted;
+    for (const auto& n : names) wanted.push_back(layer_index(n));
+    std::vector<size_t> keep = wanted;
+    std::sort(keep.begin(), keep.end());
+    keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
+    const size_t depth = keep.empty() ? 0 : keep.back() + 1;
+    std::vector<torch::Tensor> kept;
+    run_layers(prepare(image), 0, depth, keep, &kept);
     std::vector<torch::Tensor> out;
-    for (size_t w : wanted) out.push_back(kept[w]);
+    for (size_t w : wanted)
+        out.push_back(kept[static_cast<size_t>(std::lower_bound(keep.begin(), keep.end(), w) - keep.begin())]);
     return out;
 }
 

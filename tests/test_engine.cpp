@@ -2,6 +2,7 @@
 #include <torch/types.h>
 
 #include "fixtures.hpp"
+#include "segment_plan.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
@@ -229,6 +230,50 @@ TEST_CASE("memory estimate grows with pixels and history", "[engine]") {
     CHECK(big > 3.5 * small * 0.9);
     o.lbfgs_history = 100;
     CHECK(estimate_memory_bytes(model, 512, 512, o) - big == Approx(2.0 * 90 * 3 * 512 * 512 * 4));
+}
+
+TEST_CASE("checkpointing gives the same run as keeping every activation", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    // The run below really is split: blocks 1 and 2 are recomputed.
+    REQUIRE(plan_segments(model, model.layer_index("relu5_1") + 1, 48, 64, 4.0, true).starts.size() == 3);
+    for (bool normalize : {false, true}) {
+        auto o = small_options(8);
+        o.normalize_gradients = normalize;
+        o.content_layers = {{"relu4_2", 1.0}, {"relu2_2", 0.5}};  // content in two blocks
+        Recorder plain, ckpt;
+        const auto content = fixtures::content_image(48, 64);
+        const auto style = fixtures::style_image(48, 64);
+        auto a = stylize::stylize(model, content, {{style, 1.0}}, o, plain.hooks());
+        o.checkpoint = true;
+        auto b = stylize::stylize(model, content, {{style, 1.0}}, o, ckpt.hooks());
+        REQUIRE(plain.seen.size() == ckpt.seen.size());
+        for (size_t i = 0; i < plain.seen.size(); ++i) {
+            CHECK(ckpt.seen[i].losses.content == Approx(plain.seen[i].losses.content).epsilon(1e-4));
+            CHECK(ckpt.seen[i].losses.style == Approx(plain.seen[i].losses.style).epsilon(1e-4));
+        }
+        CHECK((a.image - b.image).abs().max().item<double>() < 1e-3);
+    }
+}
+
+TEST_CASE("checkpointing lowers the memory estimate to the largest block", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    StylizeOptions o;
+    const double plain = estimate_memory_bytes(model, 1024, 1024, o);
+    o.checkpoint = true;
+    const double ckpt = estimate_memory_bytes(model, 1024, 1024, o);
+    CHECK(ckpt < 0.8 * plain);
+    // The estimate still grows with the image: the first block dominates.
+    CHECK(estimate_memory_bytes(model, 2048, 2048, o) > 3.5 * ckpt * 0.9);
+}
+
+TEST_CASE("block boundaries follow the pooling layers", "[model]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    const auto& layers = model.layers();
+    const auto starts = model.block_starts(layers.size());
+    REQUIRE(starts.size() >= 2);
+    CHECK(starts.front() == 0);
+    for (size_t i = 1; i < starts.size(); ++i) CHECK(layers[starts[i] - 1].kind == LayerKind::Pool);
+    CHECK(model.block_starts(1) == std::vector<size_t>{0});
 }
 
 TEST_CASE("multi-scale is no worse than single-scale at an equal pixel-evaluation budget", "[engine]") {

@@ -20,6 +20,26 @@ TEST_CASE("Gram matrix is the same for a channels-last map", "[unit]") {
     CHECK(torch::allclose(gram_matrix(f), gram_matrix(cl), 1e-5, 1e-6));
 }
 
+TEST_CASE("Gram matrix gradient equals autograd's through plain products, in both layouts", "[unit]") {
+    torch::manual_seed(3);
+    const auto base = torch::randn({1, 6, 5, 4}, torch::kDouble);
+    const auto weights = torch::randn({6, 6}, torch::kDouble);  // not symmetric on purpose
+    // Reference: G = F F^T / HW by ordinary ops, differentiated by autograd.
+    auto ref_in = base.clone().requires_grad_();
+    auto fm = ref_in.reshape({6, 20});
+    (at::mm(fm, fm.t()).div(20.0) * weights).sum().backward();
+    for (auto format : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+        auto in = base.contiguous(format).detach().requires_grad_();
+        (gram_matrix(in) * weights).sum().backward();
+        CHECK(torch::allclose(in.grad(), ref_in.grad(), 1e-12, 1e-12));
+        CHECK(in.grad().is_contiguous(format));  // the gradient keeps the map's layout
+    }
+}
+
+TEST_CASE("Gram matrix rejects a batch", "[unit]") {
+    CHECK_THROWS(gram_matrix(torch::randn({2, 3, 4, 4})));
+}
+
 TEST_CASE("relative squared error is 0 at the target and 1 at zero", "[unit]") {
     auto t = torch::randn({1, 3, 4, 4});
     CHECK(relative_squared_error(t, t).item<double>() == Approx(0.0).margin(1e-12));

@@ -52,11 +52,12 @@ TEST_CASE("extract returns the asked layers with the right shapes", "[model]") {
         CHECK(torch::allclose(m2.extract(img, {"relu3_1", "relu5_1"})[1], m.extract(img, {"relu5_1"})[0], 1e-4, 1e-5));
     }
     // Auto: channels-last up to 128 channels (all of the narrow model), NCHW above.
-    CHECK(!m.layers()[m.layer_index("conv5_1")].channels_last);  // default: contiguous
+    CHECK(m.config().layout == Layout::Auto);  // the default
+    CHECK(m.layers()[m.layer_index("conv5_1")].channels_last);
     cfg.layout = Layout::Auto;
     m2.configure(cfg);
     CHECK(m2.layers()[m2.layer_index("conv5_1")].channels_last);
-    CHECK(!m2.layers()[m2.layer_index("conv1_1")].channels_last == false);  // m2 is channels-last now
+    CHECK(m2.layers()[m2.layer_index("conv1_1")].channels_last);
     cfg.layout = Layout::Contiguous;
     m2.configure(cfg);
     CHECK(!m2.layers()[m2.layer_index("conv1_1")].channels_last);

@@ -141,6 +141,30 @@ TEST_CASE("cli: a run that does not fit in memory stops with the estimate; --aut
     CHECK(out.rgb.size(3) >= 16);
 }
 
+TEST_CASE("cli: --checkpoint auto turns checkpointing on when only that fits", "[cli]") {
+    TempDir dir;
+    stylize::save_image(dir / "c.png", fixtures::content_image(96, 128));
+    stylize::save_image(dir / "s.png", fixtures::style_image());
+    auto model = stylize::FeatureExtractor::load(fixtures::model());
+    stylize::StylizeOptions o;
+    const double plain = stylize::estimate_memory_bytes(model, 96, 128, o);
+    o.checkpoint = true;
+    const double ckpt = stylize::estimate_memory_bytes(model, 96, 128, o);
+    REQUIRE(ckpt < plain);
+    const std::string base = "'" + (dir / "c.png") + "' '" + (dir / "s.png") + "' --model '" + fixtures::model() +
+                             "' -n 2 -s 128 --progress none -o '" + (dir / "o.png") + "' --memory-limit " +
+                             std::to_string(static_cast<long>((plain + ckpt) / 2));
+    auto r = run_cli(base, dir);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.err, Catch::Contains("activation checkpointing on"));
+    CHECK(stylize::load_image(dir / "o.png").rgb.size(3) == 128);  // not shrunk
+    r = run_cli(base + " --checkpoint off", dir);
+    CHECK(r.code == 5);
+    CHECK_THAT(r.err, Catch::Contains("largest --size that fits"));
+    r = run_cli(base + " --checkpoint sometimes", dir);
+    CHECK(r.code == 2);
+}
+
 TEST_CASE("cli: an interrupted batch reports the jobs it finished", "[cli]") {
     TempDir dir;
     fs::create_directories(dir / "c");

@@ -41,9 +41,10 @@ struct Layer {
 /// Memory format of the activations. Auto: channels-last for convolutions
 /// with at most 128 output channels, contiguous (NCHW) above. Measured with
 /// Debian's LibTorch 1.13 (oneDNN 2.6) on a 2-core AVX-512 Xeon: channels-last
-/// ran the 64- and 128-channel layers about 2x faster and the 256- and
-/// 512-channel layers' backward about 1.5x slower (docs/BENCHMARKS.md). End to
-/// end, though, Contiguous was never slower on average, so it is the default.
+/// runs the 64- and 128-channel layers about 2x faster and the 256- and
+/// 512-channel layers' backward about 1.5x slower. End to end Auto is about
+/// 10% faster than Contiguous (paired runs, docs/BENCHMARKS.md), once the Gram
+/// matrix gradient keeps the features' layout.
 enum class Layout { Auto, ChannelsLast, Contiguous };
 
 /// Compute settings the extractor runs under.
@@ -51,7 +52,7 @@ struct ExtractorConfig {
     torch::Device device = torch::kCPU;
     Precision precision = Precision::FP32;
     Pooling pooling = Pooling::Max;
-    Layout layout = Layout::Contiguous;  ///< end-to-end fastest here; see Layout
+    Layout layout = Layout::Auto;  ///< end-to-end fastest here; see Layout
 };
 
 class FeatureExtractor {
@@ -81,6 +82,22 @@ public:
     /// asked. Differentiable w.r.t. `image`.
     std::vector<torch::Tensor> extract(const torch::Tensor& image,
                                        const std::vector<std::string>& names) const;
+
+    /// The network input for `image` (N,3,H,W fp32 RGB in [0,1]): channel
+    /// order, value range, normalisation and precision applied. Differentiable.
+    torch::Tensor prepare(const torch::Tensor& image) const;
+
+    /// Runs layers [begin, end) on `x` (what prepare() or an earlier range
+    /// returned) and returns the last activation. The activations of the
+    /// layer indices in `keep` (sorted, unique) are appended to `*kept` as
+    /// fp32, in index order. extract() is prepare() plus one range.
+    torch::Tensor run_layers(torch::Tensor x, size_t begin, size_t end, const std::vector<size_t>& keep,
+                             std::vector<torch::Tensor>* kept) const;
+
+    /// Layer indices where the pooling blocks of the first `depth` layers
+    /// start: 0 and one past each pool. Activation checkpointing recomputes
+    /// the network block by block from these boundaries.
+    std::vector<size_t> block_starts(size_t depth) const;
 
     /// Number of layers that extract() would run for `names`.
     size_t depth_for(const std::vector<std::string>& names) const;

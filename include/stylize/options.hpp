@@ -60,6 +60,11 @@ struct StylizeOptions {
     // Compute.
     std::string device = "auto";   ///< auto | cpu | cuda | cuda:N
     Precision precision = Precision::FP32;
+    /// Activation checkpointing: keep only each pooling block's input during
+    /// the forward pass and recompute the block's activations during the
+    /// backward pass. Less memory (the largest block instead of all of them)
+    /// for one extra forward pass of all but the deepest block.
+    bool checkpoint = false;
 };
 
 /// Parses "relu1_1,relu2_1:0.5" into weighted layers (weight defaults to 1).

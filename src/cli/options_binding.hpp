@@ -33,7 +33,8 @@ struct RunOptions {
     int threads = 0;  ///< 0 = all cores
     int64_t max_pixels = 64LL * 1024 * 1024;
     bool auto_shrink = false;
-    Layout layout = Layout::Contiguous;
+    Layout layout = Layout::Auto;
+    std::string checkpoint = "auto";  ///< off | on | auto (on when the run would not fit otherwise)
     bool sidecar = false;     ///< write <output>.json provenance next to each output
     double memory_limit = 0;  ///< bytes; 0 = the machine's available memory
     std::string progress = "auto";

@@ -119,12 +119,27 @@ ProgressMode progress_mode(const RunOptions& o) {
 
 // Sizes the run to the memory available (CPU), or throws OutOfMemory with advice.
 void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt, const RunOptions& o) {
+    opt.checkpoint = o.checkpoint == "on";
     if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
     const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
-    const double need = estimate_memory_bytes(model, oh, ow, opt);
+    double need = estimate_memory_bytes(model, oh, ow, opt);
     const double have = o.memory_limit > 0 ? o.memory_limit : available_memory_bytes();
     spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB", need / 1048576, have / 1048576);
     if (have <= 0 || need <= have) return;
+    if (o.checkpoint == "auto") {
+        StylizeOptions with = opt;
+        with.checkpoint = true;
+        const double need_ckpt = estimate_memory_bytes(model, oh, ow, with);
+        if (need_ckpt <= have) {
+            spdlog::info("a {}x{} run needs about {:.0f} MiB, {:.0f} MiB are available: activation checkpointing "
+                         "on (about {:.0f} MiB, slower)",
+                         ow, oh, need / 1048576, have / 1048576, need_ckpt / 1048576);
+            opt.checkpoint = true;
+            return;
+        }
+        opt.checkpoint = true;  // shrink below with the smaller footprint
+        need = need_ckpt;
+    }
     const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have);
     if (o.auto_shrink && fit >= 16) {
         spdlog::warn("a {}x{} run needs about {:.0f} MiB but {:.0f} MiB are available: --auto-shrink lowers --size to {}",

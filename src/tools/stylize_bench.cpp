@@ -4,8 +4,12 @@
 // dtype and thread count. One JSON object on stdout. See docs/BENCHMARKS.md.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <thread>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -75,6 +79,80 @@ int ceiling(int threads, Precision precision) {
     return 0;
 }
 
+// One configuration of a paired comparison: "layout=auto,checkpoint=1".
+struct Config {
+    Layout layout = Layout::Auto;
+    bool checkpoint = false;
+    std::string text;
+};
+
+Config parse_config(const std::string& text) {
+    Config c;
+    c.text = text;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        const auto eq = item.find('=');
+        const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (key == "layout" && value == "auto") c.layout = Layout::Auto;
+        else if (key == "layout" && value == "contiguous") c.layout = Layout::Contiguous;
+        else if (key == "layout" && value == "channels-last") c.layout = Layout::ChannelsLast;
+        else if (key == "checkpoint") c.checkpoint = value == "1" || value == "on";
+        else throw std::invalid_argument("bad configuration item '" + item + "'");
+    }
+    return c;
+}
+
+// Alternates single evaluations of configurations A and B in one process
+// (A B B A A B ...), each timed between the first and second evaluation of a
+// 2-evaluation run that reuses the style targets, and reports the ratio per
+// pair: slow drifts of a shared machine cancel in a ratio of neighbours.
+int pairs(FeatureExtractor& model, const std::string& a_text, const std::string& b_text, int size, int npairs,
+          uint64_t seed) {
+    const Config cfg[2] = {parse_config(a_text), parse_config(b_text)};
+    auto gen = at::detail::createCPUGenerator(seed);
+    auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
+    auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
+    std::vector<StyleTargets> cache;
+    auto one = [&](const Config& c) {
+        ExtractorConfig ec;
+        ec.layout = c.layout;
+        model.configure(ec);
+        StylizeOptions o;
+        o.size = 0;
+        o.iterations = 2;
+        o.checkpoint = c.checkpoint;
+        std::vector<Clock::time_point> stamps;
+        Hooks hooks;
+        hooks.on_progress = [&](const Progress&) { stamps.push_back(Clock::now()); };
+        stylize::stylize(model, content, {{style, 1.0}}, o, hooks, {}, &cache);
+        return std::chrono::duration<double>(stamps.at(1) - stamps.at(0)).count();
+    };
+    one(cfg[0]);  // warm-up both
+    one(cfg[1]);
+    std::vector<double> ta, tb, ratio;
+    for (int i = 0; i < npairs; ++i) {
+        const bool a_first = i % 2 == 0;
+        const double first = one(cfg[a_first ? 0 : 1]);
+        const double second = one(cfg[a_first ? 1 : 0]);
+        ta.push_back(a_first ? first : second);
+        tb.push_back(a_first ? second : first);
+        ratio.push_back(tb.back() / ta.back());
+    }
+    auto list = [](const std::vector<double>& v) {
+        std::string s;
+        for (double x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+        return "[" + s + "]";
+    };
+    std::printf("{\"impl\":\"pairs\",\"size\":%d,\"a\":\"%s\",\"b\":\"%s\",\"pairs\":%d,\"a_median\":%.4f,"
+                "\"b_median\":%.4f,\"b_over_a_median\":%.4f,\"b_over_a_min\":%.4f,\"b_over_a_max\":%.4f,"
+                "\"a_seconds\":%s,\"b_seconds\":%s}\n",
+                size, cfg[0].text.c_str(), cfg[1].text.c_str(), npairs, median(ta), median(tb), median(ratio),
+                *std::min_element(ratio.begin(), ratio.end()), *std::max_element(ratio.begin(), ratio.end()),
+                list(ta).c_str(), list(tb).c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,8 +161,8 @@ int main(int argc, char** argv) {
     int size = 512, evaluations = 10, warmup = 2, threads = 0, history = 10;
     uint64_t seed = 0;
     Precision precision = Precision::FP32;
-    bool json = false, run_ceiling = false;
-    Layout layout = Layout::Contiguous;
+    bool json = false, run_ceiling = false, checkpoint = false;
+    Layout layout = Layout::Auto;
     std::string optimizer = "lbfgs";
     app.add_option("--model", model_path)->capture_default_str();
     app.add_option("--size", size, "square image side")->capture_default_str();
@@ -100,6 +178,12 @@ int main(int argc, char** argv) {
     app.add_option("--layout", layout, "auto|channels-last|contiguous")
         ->transform(CLI::CheckedTransformer(std::map<std::string, Layout>{
             {"auto", Layout::Auto}, {"channels-last", Layout::ChannelsLast}, {"contiguous", Layout::Contiguous}}));
+    app.add_flag("--checkpoint", checkpoint, "activation checkpointing");
+    std::string pair_a, pair_b;
+    int npairs = 0;
+    app.add_option("--pairs", npairs, "paired comparison: alternate N evaluations of --a and --b in one process");
+    app.add_option("--a", pair_a, "configuration A, e.g. layout=contiguous,checkpoint=0");
+    app.add_option("--b", pair_b, "configuration B, e.g. layout=auto");
     app.add_flag("--json", json);
     app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
     CLI11_PARSE(app, argc, argv);
@@ -109,6 +193,7 @@ int main(int argc, char** argv) {
 
     try {
         auto model = FeatureExtractor::load(model_path);
+        if (npairs > 0) return pairs(model, pair_a, pair_b, size, npairs, seed);
         ExtractorConfig cfg;
         cfg.precision = precision;
         cfg.layout = layout;
@@ -119,26 +204,30 @@ int main(int argc, char** argv) {
         o.lbfgs_history = history;
         o.optimizer = optimizer == "adam" ? OptimizerKind::Adam : OptimizerKind::LBFGS;
         o.precision = precision;
+        o.checkpoint = checkpoint;
         auto gen = at::detail::createCPUGenerator(seed);
         auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
         auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
-        std::vector<double> stamps;
+        std::vector<double> stamps, cpu_stamps;
         Hooks hooks;
         hooks.on_progress = [&](const Progress&) {
             stamps.push_back(std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
+            cpu_stamps.push_back(static_cast<double>(std::clock()) / CLOCKS_PER_SEC);
         };
         const auto result = stylize::stylize(model, content, {{style, 1.0}}, o, hooks);
-        std::vector<double> per_eval;
-        for (size_t i = static_cast<size_t>(std::max(warmup, 1)); i < stamps.size(); ++i)
+        std::vector<double> per_eval, cpu_per_eval;
+        for (size_t i = static_cast<size_t>(std::max(warmup, 1)); i < stamps.size(); ++i) {
             per_eval.push_back(stamps[i] - stamps[i - 1]);
+            cpu_per_eval.push_back(cpu_stamps[i] - cpu_stamps[i - 1]);
+        }
         const double t = median(per_eval);
         const double gflop = gflop_per_evaluation(model, o, size, size);
         const auto& l = result.losses;
         const char* layout_name = layout == Layout::Auto ? "auto" : layout == Layout::ChannelsLast ? "channels-last" : "contiguous";
-        std::printf("{\"impl\":\"stylize\",\"layout\":\"%s\",\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
-                    "\"evaluations\":%d,\"seconds_per_eval_median\":%.6f,\"peak_rss_mb\":%.1f,\"gflop_per_eval\":%.3f,"
+        std::printf("{\"impl\":\"stylize\",\"layout\":\"%s\",\"checkpoint\":%s,\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
+                    "\"evaluations\":%d,\"seconds_per_eval_median\":%.6f,\"cpu_seconds_per_eval_median\":%.6f,\"peak_rss_mb\":%.1f,\"gflop_per_eval\":%.3f,"
                     "\"gflops\":%.2f,\"loss_total\":%.6g,\"loss_content\":%.6g,\"loss_style\":%.6g,\"loss_tv\":%.6g}\n",
-                    layout_name, size, size, size, threads, to_string(precision), result.evaluations, t,
+                    layout_name, checkpoint ? "true" : "false", size, size, size, threads, to_string(precision), result.evaluations, t, median(cpu_per_eval),
                     peak_rss_bytes() / 1048576.0, gflop, t > 0 ? gflop / t : 0.0, l.total, l.content, l.style, l.tv);
         (void)json;
         return 0;

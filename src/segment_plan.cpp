@@ -1,0 +1,71 @@
+#include "segment_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace stylize {
+
+std::vector<double> block_saved_bytes(const FeatureExtractor& model, size_t depth, int64_t height, int64_t width,
+                                      double act_bytes) {
+    std::vector<double> blocks{0.0};
+    double h = static_cast<double>(height), w = static_cast<double>(width), c = 3;
+    const auto& layers = model.layers();
+    for (size_t i = 0; i < depth && i < layers.size(); ++i) {
+        const auto& l = layers[i];
+        const double in = c * h * w;
+        if (l.kind == LayerKind::Conv) {
+            c = static_cast<double>(l.weight.size(0));
+            blocks.back() += in * act_bytes;  // conv saves its input
+        } else if (l.kind == LayerKind::Relu) {
+            blocks.back() += in * act_bytes;  // relu saves its output (same size)
+        } else {
+            blocks.back() += in * act_bytes + in / 4 * 8;  // pool: input and int64 indices
+            h = std::floor(h / 2);
+            w = std::floor(w / 2);
+            if (i + 1 < depth) blocks.push_back(0.0);
+        }
+    }
+    return blocks;
+}
+
+SegmentPlan plan_segments(const FeatureExtractor& model, size_t depth, int64_t height, int64_t width,
+                          double act_bytes, bool checkpoint) {
+    const auto blocks = block_saved_bytes(model, depth, height, width, act_bytes);
+    const auto starts = model.block_starts(depth);
+    SegmentPlan plan;
+    plan.starts = {0};
+    plan.saved_bytes = std::accumulate(blocks.begin(), blocks.end(), 0.0);
+    if (!checkpoint || starts.size() < 2 || blocks.size() != starts.size()) return plan;
+
+    // Input bytes of each block (the previous pool's output).
+    std::vector<double> inputs(starts.size(), 0.0);
+    {
+        double h = static_cast<double>(height), w = static_cast<double>(width), c = 3;
+        size_t b = 0;
+        for (size_t i = 0; i < depth; ++i) {
+            const auto& l = model.layers()[i];
+            if (l.kind == LayerKind::Conv) c = static_cast<double>(l.weight.size(0));
+            if (l.kind == LayerKind::Pool) {
+                h = std::floor(h / 2);
+                w = std::floor(w / 2);
+                if (++b < inputs.size()) inputs[b] = c * h * w * act_bytes;
+            }
+        }
+    }
+    double largest = 0, boundary = 0;
+    size_t k = 0;  // leading blocks recomputed
+    while (k + 1 < blocks.size()) {
+        largest = std::max(largest, blocks[k]);
+        ++k;
+        boundary += inputs[k];
+        const double tail = std::accumulate(blocks.begin() + static_cast<std::ptrdiff_t>(k), blocks.end(), 0.0);
+        if (tail <= largest) break;
+    }
+    plan.starts.assign(starts.begin(), starts.begin() + static_cast<std::ptrdiff_t>(k + 1));
+    const double tail = std::accumulate(blocks.begin() + static_cast<std::ptrdiff_t>(k), blocks.end(), 0.0);
+    plan.saved_bytes = boundary + std::max(largest, tail);
+    return plan;
+}
+
+}  // namespace stylize
