@@ -14,13 +14,17 @@ std::vector<double> block_saved_bytes(const FeatureExtractor& model, size_t dept
     for (size_t i = 0; i < depth && i < layers.size(); ++i) {
         const auto& l = layers[i];
         const double in = c * h * w;
+        // A relu's output is also what the next conv or pool saves as its
+        // input (the relu runs in place): count that tensor once.
+        const bool after_relu = i > 0 && layers[i - 1].kind == LayerKind::Relu;
         if (l.kind == LayerKind::Conv) {
             c = static_cast<double>(l.weight.size(0));
-            blocks.back() += in * act_bytes;  // conv saves its input
+            if (!after_relu) blocks.back() += in * act_bytes;  // conv saves its input
         } else if (l.kind == LayerKind::Relu) {
-            blocks.back() += in * act_bytes;  // relu saves its output (same size)
+            blocks.back() += in * act_bytes;  // relu saves its output (same size as its input)
         } else {
-            blocks.back() += in * act_bytes + in / 4 * 8;  // pool: input and int64 indices
+            if (!after_relu) blocks.back() += in * act_bytes;  // pool saves its input...
+            blocks.back() += in / 4 * 8;                        // ...and int64 indices
             h = std::floor(h / 2);
             w = std::floor(w / 2);
             if (i + 1 < depth) blocks.push_back(0.0);

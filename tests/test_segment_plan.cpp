@@ -40,9 +40,10 @@ TEST_CASE("block activation bytes of VGG19 at 512x512 by hand", "[unit]") {
     const auto blocks = block_saved_bytes(model, depth, 512, 512, 4.0);
     REQUIRE(blocks.size() == 5);
     const double px = 512.0 * 512.0;
-    // Block 1: conv1_1 input (3 ch), relu1_1 out, conv1_2 in, relu1_2 out,
-    // pool1 input (64 ch) and its int64 indices at a quarter of the pixels.
-    CHECK(blocks[0] == Approx(4 * px * (3 + 64 * 4) + 8 * 64 * px / 4));
+    // Block 1: conv1_1's input (3 ch), relu1_1's output (= conv1_2's input),
+    // relu1_2's output (= pool1's input), pool1's int64 indices at a quarter
+    // of the pixels.
+    CHECK(blocks[0] == Approx(4 * px * (3 + 64 * 2) + 8 * 64 * px / 4));
     // Block 5 is conv5_1's input and relu5_1's output at 32x32, 512 channels.
     CHECK(blocks[4] == Approx(4.0 * 2 * 512 * 32 * 32));
 }
