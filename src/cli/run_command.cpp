@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
+#include "allocator.hpp"
 #include "exit_codes.hpp"
 #include "model_locator.hpp"
 #include "progress_printer.hpp"
@@ -189,6 +190,8 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     torch::Tensor init;
     if (!job.options.init_image.empty()) init = load_image(job.options.init_image, lo).rgb;
     fit_to_memory(model, content, opt, o);
+    if (opt.checkpoint && return_freed_memory_promptly())
+        spdlog::debug("checkpointing: freed memory goes back to the system at once (glibc mmap threshold 1 MiB)");
 
     ProgressPrinter printer(progress_mode(o), stderr, stdout, job.progress_prefix);
     Hooks hooks;

@@ -16,6 +16,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
+
+#include "allocator.hpp"
 #include <torch/types.h>
 
 #include "stylize/engine.hpp"
@@ -194,6 +196,7 @@ int main(int argc, char** argv) {
     try {
         auto model = FeatureExtractor::load(model_path);
         if (npairs > 0) return pairs(model, pair_a, pair_b, size, npairs, seed);
+        if (checkpoint) cli::return_freed_memory_promptly();  // as the CLI does
         ExtractorConfig cfg;
         cfg.precision = precision;
         cfg.layout = layout;
