@@ -150,12 +150,15 @@ struct Evaluator {
             }
             if (grad_out.defined()) {
                 roots.push_back(out);
-                seeds.push_back(grad_out);
+                seeds.push_back(std::move(grad_out));
             }
+            // The graph keeps what backward needs; drop the local handles.
             feats.clear();
             out.reset();
             loss.reset();
             if (!roots.empty()) torch::autograd::backward(roots, seeds);
+            roots.clear();
+            seeds.clear();
             if (s > 0) {
                 grad_out = in.grad();
                 inputs[s].reset();

@@ -46,7 +46,11 @@ struct GramFunction : public torch::autograd::Function<GramFunction> {
 
 torch::Tensor gram_matrix(const torch::Tensor& features) {
     TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, "gram_matrix expects a (1,C,H,W) map");
-    return GramFunction::apply(features);
+    // The (C, HW) view needs NCHW or channels-last strides; anything else
+    // (a narrowed or permuted map) is copied first.
+    const bool viewable =
+        features.is_contiguous() || features.is_contiguous(at::MemoryFormat::ChannelsLast);
+    return GramFunction::apply(viewable ? features : features.contiguous());
 }
 
 double squared_norm(const torch::Tensor& t) { return t.detach().pow(2).sum().item<double>(); }

@@ -36,6 +36,14 @@ TEST_CASE("Gram matrix gradient equals autograd's through plain products, in bot
     }
 }
 
+TEST_CASE("Gram matrix of a map in neither layout is that of its copy", "[unit]") {
+    const auto f = torch::randn({1, 4, 6, 8});
+    const auto narrowed = f.narrow(3, 1, 5);       // W narrowed: H and W cannot merge
+    const auto swapped = f.transpose(2, 3);        // H and W swapped
+    CHECK(torch::allclose(gram_matrix(narrowed), gram_matrix(narrowed.contiguous()), 1e-5, 1e-6));
+    CHECK(torch::allclose(gram_matrix(swapped), gram_matrix(f), 1e-5, 1e-6));
+}
+
 TEST_CASE("Gram matrix rejects a batch", "[unit]") {
     CHECK_THROWS(gram_matrix(torch::randn({2, 3, 4, 4})));
 }

@@ -11,8 +11,9 @@ namespace stylize::cli {
 /// freed activations go back to the system at once instead of staying in the
 /// heap, where fragmentation kept peak RSS about 230 MB higher at 512 px with
 /// checkpointing (docs/BENCHMARKS.md). Costs page faults on each new tensor,
-/// about 10% more time, so it is only used when checkpointing is on. Returns
-/// false where the C library offers no such setting.
+/// about 10% more time, so it is only used when checkpointing is on. It is
+/// process-wide and stays: in a batch, the jobs after the first checkpointed
+/// one keep it. Returns false where the C library offers no such setting.
 inline bool return_freed_memory_promptly() {
 #if defined(__GLIBC__)
     return mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1;
