@@ -7,8 +7,9 @@
 namespace stylize {
 
 std::vector<double> block_saved_bytes(const FeatureExtractor& model, size_t depth, int64_t height, int64_t width,
-                                      double act_bytes) {
+                                      double act_bytes, std::vector<double>* block_inputs) {
     std::vector<double> blocks{0.0};
+    if (block_inputs) block_inputs->assign(1, 0.0);  // the first block's input is the image
     double h = static_cast<double>(height), w = static_cast<double>(width), c = 3;
     const auto& layers = model.layers();
     for (size_t i = 0; i < depth && i < layers.size(); ++i) {
@@ -27,7 +28,10 @@ std::vector<double> block_saved_bytes(const FeatureExtractor& model, size_t dept
             blocks.back() += in / 4 * 8;                        // ...and int64 indices
             h = std::floor(h / 2);
             w = std::floor(w / 2);
-            if (i + 1 < depth) blocks.push_back(0.0);
+            if (i + 1 < depth) {
+                blocks.push_back(0.0);
+                if (block_inputs) block_inputs->push_back(c * h * w * act_bytes);
+            }
         }
     }
     return blocks;
@@ -35,28 +39,14 @@ std::vector<double> block_saved_bytes(const FeatureExtractor& model, size_t dept
 
 SegmentPlan plan_segments(const FeatureExtractor& model, size_t depth, int64_t height, int64_t width,
                           double act_bytes, bool checkpoint) {
-    const auto blocks = block_saved_bytes(model, depth, height, width, act_bytes);
+    std::vector<double> inputs;  // bytes of each block's input (the previous pool's output)
+    const auto blocks = block_saved_bytes(model, depth, height, width, act_bytes, &inputs);
     const auto starts = model.block_starts(depth);
     SegmentPlan plan;
     plan.starts = {0};
     plan.saved_bytes = std::accumulate(blocks.begin(), blocks.end(), 0.0);
     if (!checkpoint || starts.size() < 2 || blocks.size() != starts.size()) return plan;
 
-    // Input bytes of each block (the previous pool's output).
-    std::vector<double> inputs(starts.size(), 0.0);
-    {
-        double h = static_cast<double>(height), w = static_cast<double>(width), c = 3;
-        size_t b = 0;
-        for (size_t i = 0; i < depth; ++i) {
-            const auto& l = model.layers()[i];
-            if (l.kind == LayerKind::Conv) c = static_cast<double>(l.weight.size(0));
-            if (l.kind == LayerKind::Pool) {
-                h = std::floor(h / 2);
-                w = std::floor(w / 2);
-                if (++b < inputs.size()) inputs[b] = c * h * w * act_bytes;
-            }
-        }
-    }
     double largest = 0, boundary = 0;
     size_t k = 0;  // leading blocks recomputed
     while (k + 1 < blocks.size()) {

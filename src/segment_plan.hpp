@@ -22,8 +22,10 @@ struct SegmentPlan {
 /// layer's saved input), the inputs of convs and pools not after a relu, and
 /// max-pool int64 indices (`act_bytes` per activation element). Checked
 /// against measured peak RSS at 512 and 2048 px in docs/BENCHMARKS.md.
+/// With `block_inputs`, also the bytes of each block's input (0 for the
+/// first, whose input is the caller's image).
 std::vector<double> block_saved_bytes(const FeatureExtractor& model, size_t depth, int64_t height, int64_t width,
-                                      double act_bytes);
+                                      double act_bytes, std::vector<double>* block_inputs = nullptr);
 
 /// The plan for a run. With checkpointing, the leading pooling blocks are
 /// recomputed one at a time and the rest runs as one segment, taking the

@@ -37,8 +37,13 @@ FeatureExtractor vgg19_shapes() {
 TEST_CASE("block activation bytes of VGG19 at 512x512 by hand", "[unit]") {
     const auto model = vgg19_shapes();
     const size_t depth = model.layer_index("relu5_1") + 1;
-    const auto blocks = block_saved_bytes(model, depth, 512, 512, 4.0);
+    std::vector<double> inputs;
+    const auto blocks = block_saved_bytes(model, depth, 512, 512, 4.0, &inputs);
     REQUIRE(blocks.size() == 5);
+    REQUIRE(inputs.size() == 5);
+    CHECK(inputs[0] == 0);                                // the image, the caller's
+    CHECK(inputs[1] == Approx(4.0 * 64 * 256 * 256));     // pool1's output
+    CHECK(inputs[4] == Approx(4.0 * 512 * 32 * 32));      // pool4's output
     const double px = 512.0 * 512.0;
     // Block 1: conv1_1's input (3 ch), relu1_1's output (= conv1_2's input),
     // relu1_2's output (= pool1's input), pool1's int64 indices at a quarter
