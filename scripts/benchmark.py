@@ -145,6 +145,8 @@ def bench_cmd(args, size, variant):
            "--history", str(args.history), "--seed", str(args.seed), "--json"]
     if variant["layout"]:
         cmd += ["--layout", variant["layout"]]
+    if variant["conv"]:
+        cmd += ["--conv-algorithm", variant["conv"]]
     if variant["checkpoint"]:
         cmd.append("--checkpoint")
     return cmd
@@ -157,18 +159,22 @@ def reference_cmd(args, size):
             "--json"]
 
 
-def ceiling_cmd(args, precision):
-    return [args.bench, "--ceiling", "--threads", str(args.threads), "--precision", precision, "--json"]
+def ceiling_cmd(args, precision, conv="direct"):
+    return [args.bench, "--ceiling", "--threads", str(args.threads), "--precision", precision,
+            "--conv-algorithm", conv, "--json"]
 
 
 def variants(args):
-    """stylize configurations: every precision x layout x checkpoint setting."""
+    """stylize configurations: every precision x conv algorithm x layout x checkpoint setting."""
     out = []
     for prec in args.precisions:
-        for layout in args.layouts or [None]:
-            for ckpt in {"off": [False], "on": [True], "both": [False, True]}[args.checkpoint]:
-                label = " ".join([prec] + ([layout] if layout else []) + (["checkpoint"] if ckpt else []))
-                out.append({"precision": prec, "layout": layout, "checkpoint": ckpt, "label": label})
+        for conv in args.convs or [None]:
+            for layout in args.layouts or [None]:
+                for ckpt in {"off": [False], "on": [True], "both": [False, True]}[args.checkpoint]:
+                    label = " ".join([prec] + ([conv] if conv else []) + ([layout] if layout else [])
+                                     + (["checkpoint"] if ckpt else []))
+                    out.append({"precision": prec, "conv": conv, "layout": layout, "checkpoint": ckpt,
+                                "label": label})
     return out
 
 
@@ -188,7 +194,7 @@ def measure(args):
         result, line = run_json(cmd, env)
         runs.append((rnd, label, cmd, env, result, line))
         if result["impl"] == "ceiling":
-            what = f"ceiling {result['precision']}: {result['gflops']:.1f} GFLOP/s"
+            what = f"ceiling {label}: {result['gflops']:.1f} GFLOP/s"
         else:
             what = (f"{label} {result['size']}px: "
                     f"{result['seconds_per_eval_median']:.4f} s/eval, {result['peak_rss_mb']:.0f} MB")
@@ -198,6 +204,10 @@ def measure(args):
     for rnd in range(1, args.rounds + 1):
         for p in ceiling_precisions:
             one(rnd, "ceiling", ceiling_cmd(args, p))
+        if "fp32" in args.precisions and any(c in (None, "auto", "winograd") for c in (args.convs or [None])):
+            # For information: the same convolution through oneDNN's Winograd
+            # kernels, as a direct-equivalent rate. The floor stays the direct one.
+            one(rnd, "ceiling winograd", ceiling_cmd(args, "fp32", "winograd"))
         for size in args.sizes:
             jobs = [("stylize " + v["label"], bench_cmd(args, size, v), None) for v in variants(args)]
             if not args.no_reference:
@@ -226,10 +236,13 @@ def fmt(value, spec, missing="—"):
 
 def report(args, runs, info):
     ceilings = {}  # precision -> [gflops per round]
+    winograd = []  # effective GFLOP/s of the same convolution through Winograd kernels
     rows = {}      # (size, label) -> list of results
     order = []     # labels in the order they first ran
     for _, label, _, _, r, _ in runs:
-        if r["impl"] == "ceiling":
+        if r["impl"] == "ceiling" and r.get("conv_algorithm", "direct") == "winograd":
+            winograd.append(r["gflops"])
+        elif r["impl"] == "ceiling":
             ceilings.setdefault(r["precision"], []).append(r["gflops"])
         else:
             rows.setdefault((r["size"], label), []).append(r)
@@ -256,6 +269,10 @@ def report(args, runs, info):
     for p in sorted(ceiling):
         out.append(f"Ceiling, {p}: {ceiling[p]:.1f} GFLOP/s (3x3 convolution forward + input-gradient "
                    f"backward, median of {len(ceilings[p])} round(s)).  ")
+    if winograd:
+        out.append(f"The same convolution through oneDNN's Winograd kernels: {statistics.median(winograd):.1f} "
+                   f"GFLOP/s direct-equivalent (median of {len(winograd)}). The floor and the fraction "
+                   f"column below use the direct ceiling, so Winograd rows can exceed 100%.  ")
     out.append("")
     out.append("| size (HxW) | configuration | s/eval | s/eval per round | peak RSS MB | GFLOP/s "
                "| fraction of ceiling | speed-up vs reference |")
@@ -325,6 +342,9 @@ def main(argv=None):
     p.add_argument("--layouts", default=None, type=lambda t: parse_list(t, str, "--layouts"),
                    help="comma-separated stylize layouts: auto, contiguous, channels-last "
                         "(default: stylize_bench's default)")
+    p.add_argument("--convs", default=None, type=lambda t: parse_list(t, str, "--convs"),
+                   help="comma-separated stylize convolution algorithms: auto, direct, winograd "
+                        "(default: stylize's own default only)")
     p.add_argument("--checkpoint", choices=["off", "on", "both"], default="off",
                    help="stylize with activation checkpointing off, on, or both (default %(default)s)")
     p.add_argument("--stock-blas", nargs="?", const="/usr/lib/x86_64-linux-gnu/blas", default=None,
@@ -339,6 +359,9 @@ def main(argv=None):
     for prec in args.precisions:
         if prec not in ("fp32", "bf16"):
             p.error(f"--precisions: '{prec}' is not fp32 or bf16")
+    for conv in args.convs or []:
+        if conv not in ("auto", "direct", "winograd"):
+            p.error(f"--convs: '{conv}' is not auto, direct or winograd")
     for layout in args.layouts or []:
         if layout not in ("auto", "contiguous", "channels-last"):
             p.error(f"--layouts: '{layout}' is not auto, contiguous or channels-last")

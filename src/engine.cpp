@@ -13,6 +13,7 @@
 
 #include "lbfgs.hpp"
 #include "segment_plan.hpp"
+#include "winograd_conv.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_ops.hpp"
 #include "stylize/losses.hpp"
@@ -129,7 +130,7 @@ struct Evaluator {
             torch::NoGradGuard no_grad;
             auto h = model.prepare(x);
             for (size_t s = 0; s + 1 < nseg; ++s) {
-                h = model.run_layers(h, starts[s], starts[s + 1], {}, nullptr);
+                h = model.run_layers(h, starts[s], starts[s + 1], {}, nullptr, /*winograd=*/false);
                 inputs[s + 1] = h;
             }
         }
@@ -141,7 +142,9 @@ struct Evaluator {
             for (size_t i : keep)
                 if (i >= begin && i < end) ids.push_back(i);
             std::vector<torch::Tensor> feats;
-            auto out = model.run_layers(s == 0 ? model.prepare(x) : in, begin, end, ids, &feats);
+            // Recomputed blocks run direct (see run_layers), in both passes so
+            // that they agree; the tail keeps its Winograd convolutions.
+            auto out = model.run_layers(s == 0 ? model.prepare(x) : in, begin, end, ids, &feats, s + 1 == nseg);
             auto loss = terms(ids, feats, content, style_sum);
             std::vector<torch::Tensor> roots, seeds;
             if (loss.defined()) {
@@ -163,6 +166,9 @@ struct Evaluator {
                 grad_out = in.grad();
                 inputs[s].reset();
             }
+            // The tail is done with the Winograd scratchpad; the recomputed
+            // blocks (direct) hold the memory peak without it.
+            if (s + 1 == nseg && nseg > 1) model.release_scratch();
         }
         LossTerms t;
         if (opt.tv_weight > 0) {
@@ -303,11 +309,19 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
     const size_t depth = model.depth_for(names);
     const double act_bytes = opt.precision == Precision::BF16 ? 2.0 : 4.0;
     double h = static_cast<double>(height), w = static_cast<double>(width), c = 3;
-    double peak_layer = 0, grams = 0, weights = 0;
+    double peak_layer = 0, grams = 0, weights = 0, scratch = 0, unblocked = 0;
+    bool blocked = false;
     for (size_t i = 0; i < depth; ++i) {
         const auto& l = model.layers()[i];
         if (l.kind == LayerKind::Conv) {
             weights += static_cast<double>(l.weight.numel()) * act_bytes;
+            if (l.winograd) {
+                // Its weights in oneDNN's blocked format, and the shared scratchpad.
+                weights += static_cast<double>(l.weight.numel()) * 4;
+                scratch = std::max(scratch, static_cast<double>(l.winograd->scratchpad_bytes(
+                                                static_cast<int64_t>(h), static_cast<int64_t>(w))));
+                blocked = true;
+            }
             c = static_cast<double>(l.weight.size(0));
         } else if (l.kind == LayerKind::Pool) {
             h = std::floor(h / 2);
@@ -316,6 +330,8 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
         peak_layer = std::max(peak_layer, c * h * w * act_bytes);
         for (const auto& sl : opt.style_layers)
             if (sl.name == l.name) grams += 2 * c * c * 4;  // target and current Gram
+        // A feature kept from a channel-blocked run is an unblocked copy.
+        if (blocked && std::find(names.begin(), names.end(), l.name) != names.end()) unblocked += c * h * w * 4;
     }
     // Activations kept for the backward pass (with checkpointing: the
     // segments' inputs plus the largest segment).
@@ -326,7 +342,7 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
     const double optimiser = opt.optimizer == OptimizerKind::LBFGS
                                  ? 2.0 * opt.lbfgs_history * 3 * pixels * 4
                                  : 2.0 * 3 * pixels * 4;
-    return saved + 3 * peak_layer + grams + weights + image_state + optimiser;
+    return saved + 3 * peak_layer + grams + weights + scratch + unblocked + image_state + optimiser;
 }
 
 Result stylize(FeatureExtractor& model, const torch::Tensor& content_in,

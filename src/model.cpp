@@ -9,8 +9,10 @@
 #include <ATen/ATen.h>
 #include <torch/script.h>
 
+#include "blocked_layout.hpp"
 #include "json.hpp"
 #include "stylize/errors.hpp"
+#include "winograd_conv.hpp"
 
 namespace stylize {
 namespace {
@@ -229,11 +231,41 @@ size_t FeatureExtractor::depth_for(const std::vector<std::string>& names) const 
     return depth;
 }
 
+const char* to_string(ConvAlgorithm a) {
+    switch (a) {
+        case ConvAlgorithm::Auto: return "auto";
+        case ConvAlgorithm::Direct: return "direct";
+        case ConvAlgorithm::Winograd: return "winograd";
+    }
+    return "?";
+}
+
+bool winograd_supported() { return detail::winograd_available(); }
+
+int FeatureExtractor::winograd_layers() const {
+    return static_cast<int>(std::count_if(layers_.begin(), layers_.end(), [](const Layer& l) { return l.winograd != nullptr; }));
+}
+
+void FeatureExtractor::release_scratch() const {
+    if (scratch_) detail::release_scratch(*scratch_);
+}
+
 void FeatureExtractor::configure(const ExtractorConfig& config) {
+    const bool fp32_cpu = config.device.is_cpu() && config.precision == Precision::FP32;
+    bool winograd = false;
+    if (config.conv_algorithm != ConvAlgorithm::Direct && fp32_cpu) winograd = detail::winograd_available();
+    if (config.conv_algorithm == ConvAlgorithm::Winograd && !winograd)
+        throw InvalidArgument(!fp32_cpu ? "Winograd convolutions run on the CPU in fp32 only"
+                                        : "Winograd convolutions need a build with oneDNN and an AVX-512 CPU; "
+                                          "use the direct algorithm");
     config_ = config;
     const auto dtype = config.precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat;
+    scratch_ = detail::make_scratch_arena();
     for (auto& l : layers_) {
         if (l.kind != LayerKind::Conv) continue;
+        l.winograd.reset();
+        if (winograd && detail::winograd_eligible(l.weight, l.padding))
+            l.winograd = std::make_shared<const detail::WinogradConv>(l.weight, l.bias, scratch_);
         l.channels_last = config.layout == Layout::ChannelsLast ||
                           (config.layout == Layout::Auto && l.weight.size(0) <= 128);
         const auto format = l.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
@@ -264,12 +296,29 @@ torch::Tensor FeatureExtractor::prepare(const torch::Tensor& image) const {
 }
 
 torch::Tensor FeatureExtractor::run_layers(torch::Tensor x, size_t begin, size_t end, const std::vector<size_t>& keep,
-                                           std::vector<torch::Tensor>* kept) const {
+                                           std::vector<torch::Tensor>* kept, bool winograd) const {
     auto wanted = [&](size_t i) { return std::find(keep.begin(), keep.end(), i) != keep.end(); };
+    // Runs of Winograd convolutions keep their activations channel-blocked
+    // (blocked_layout.hpp), converted back where a feature is kept, a direct
+    // convolution follows, or the range ends.
+    bool blocked = false;
+    const auto unblocked = at::MemoryFormat::ChannelsLast;
     for (size_t i = begin; i < end && i < layers_.size(); ++i) {
         const auto& l = layers_[i];
         switch (l.kind) {
             case LayerKind::Conv:
+                if (l.winograd && winograd) {
+                    if (!blocked) x = detail::to_blocked(x);
+                    blocked = true;
+                    // Fuse the following ReLU unless this conv's output is a kept feature.
+                    const bool fuse = i + 1 < end && i + 1 < layers_.size() &&
+                                      layers_[i + 1].kind == LayerKind::Relu && !wanted(i);
+                    x = (*l.winograd)(x, fuse);
+                    if (fuse) ++i;  // now at the ReLU, whose output x is
+                    break;
+                }
+                if (blocked) x = detail::from_blocked(x, unblocked);
+                blocked = false;
                 // Switch layout where this layer prefers another (once, at the
                 // boundary between the channels-last and the NCHW layers).
                 if (const auto fmt = l.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
@@ -284,14 +333,20 @@ torch::Tensor FeatureExtractor::run_layers(torch::Tensor x, size_t begin, size_t
                 x = (i == begin || wanted(i - 1)) ? at::relu(x) : at::relu_(x);
                 break;
             case LayerKind::Pool:
+                if (blocked) {
+                    x = detail::pool_blocked(x, config_.pooling == Pooling::Max, l.pool_kernel, l.pool_stride);
+                    break;
+                }
                 x = config_.pooling == Pooling::Max
                         ? at::max_pool2d(x, {l.pool_kernel, l.pool_kernel}, {l.pool_stride, l.pool_stride})
                         : at::avg_pool2d(x, {l.pool_kernel, l.pool_kernel}, {l.pool_stride, l.pool_stride});
                 break;
         }
-        if (kept && wanted(i)) kept->push_back(x.scalar_type() == torch::kFloat ? x : x.to(torch::kFloat));
+        if (kept && wanted(i))
+            kept->push_back(blocked ? detail::from_blocked(x, unblocked)
+                                    : x.scalar_type() == torch::kFloat ? x : x.to(torch::kFloat));
     }
-    return x;
+    return blocked ? detail::from_blocked(x, unblocked) : x;
 }
 
 std::vector<size_t> FeatureExtractor::block_starts(size_t depth) const {

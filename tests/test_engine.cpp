@@ -236,7 +236,15 @@ TEST_CASE("checkpointing gives the same run as keeping every activation", "[engi
     auto model = FeatureExtractor::load(fixtures::model());
     // The run below really is split: blocks 1 and 2 are recomputed.
     REQUIRE(plan_segments(model, model.layer_index("relu5_1") + 1, 48, 64, 4.0, true).starts.size() == 3);
+    // Direct convolutions everywhere; then Winograd ones where the build and
+    // CPU have them, which checkpointing replaces by direct ones in the
+    // recomputed blocks (here conv2_2): the same run up to rounding.
+    for (auto conv : {ConvAlgorithm::Direct, ConvAlgorithm::Auto})
     for (bool normalize : {false, true}) {
+        ExtractorConfig cfg;
+        cfg.conv_algorithm = conv;
+        model.configure(cfg);
+        CAPTURE(to_string(conv), model.winograd_layers());
         auto o = small_options(8);
         o.normalize_gradients = normalize;
         o.content_layers = {{"relu4_2", 1.0}, {"relu2_2", 0.5}};  // content in two blocks
@@ -247,11 +255,21 @@ TEST_CASE("checkpointing gives the same run as keeping every activation", "[engi
         o.checkpoint = true;
         auto b = stylize::stylize(model, content, {{style, 1.0}}, o, ckpt.hooks());
         REQUIRE(plain.seen.size() == ckpt.seen.size());
-        for (size_t i = 0; i < plain.seen.size(); ++i) {
-            CHECK(ckpt.seen[i].losses.content == Approx(plain.seen[i].losses.content).epsilon(1e-4));
-            CHECK(ckpt.seen[i].losses.style == Approx(plain.seen[i].losses.style).epsilon(1e-4));
+        if (model.winograd_layers() == 0) {
+            for (size_t i = 0; i < plain.seen.size(); ++i) {
+                CHECK(ckpt.seen[i].losses.content == Approx(plain.seen[i].losses.content).epsilon(1e-4));
+                CHECK(ckpt.seen[i].losses.style == Approx(plain.seen[i].losses.style).epsilon(1e-4));
+            }
+            CHECK((a.image - b.image).abs().max().item<double>() < 1e-3);
+        } else {
+            // Rounding differences grow over the L-BFGS steps (content losses
+            // near zero most of all): the first evaluation agrees closely,
+            // the last one and the image loosely.
+            CHECK(ckpt.seen[0].losses.content == Approx(plain.seen[0].losses.content).margin(1e-8));
+            CHECK(ckpt.seen[0].losses.style == Approx(plain.seen[0].losses.style).epsilon(1e-4));
+            CHECK(ckpt.seen.back().losses.style == Approx(plain.seen.back().losses.style).epsilon(1e-2));
+            CHECK((a.image - b.image).abs().mean().item<double>() < 5e-2);
         }
-        CHECK((a.image - b.image).abs().max().item<double>() < 1e-3);
     }
 }
 

@@ -128,8 +128,15 @@ TEST_CASE("cli: a run that does not fit in memory stops with the estimate; --aut
     TempDir dir;
     stylize::save_image(dir / "c.png", fixtures::content_image(96, 128));
     stylize::save_image(dir / "s.png", fixtures::style_image());
+    // A limit between what 32 px and 128 px need (a fixed part, Winograd
+    // weights and scratchpad, does not shrink with the image).
+    auto model = stylize::FeatureExtractor::load(fixtures::model());
+    const stylize::StylizeOptions defaults;
+    const double limit = (stylize::estimate_memory_bytes(model, 32, 32, defaults) +
+                          stylize::estimate_memory_bytes(model, 96, 128, defaults)) / 2;
     const std::string base = "'" + (dir / "c.png") + "' '" + (dir / "s.png") + "' --model '" + fixtures::model() +
-                             "' -n 2 -s 128 --progress none --memory-limit 4000000 -o '" + (dir / "o.png") + "'";
+                             "' -n 2 -s 128 --progress none --checkpoint off --memory-limit " +
+                             std::to_string(static_cast<long>(limit)) + " -o '" + (dir / "o.png") + "'";
     auto r = run_cli(base, dir);
     CHECK(r.code == 5);
     CHECK_THAT(r.err, Catch::Contains("MiB") && Catch::Contains("largest --size that fits"));
@@ -184,4 +191,25 @@ TEST_CASE("cli: an interrupted batch reports the jobs it finished", "[cli]") {
     CHECK(fs::exists(dir / "out/a__s.png"));
     CHECK(fs::exists(dir / "out/b__s.partial.png"));
     CHECK(!fs::exists(dir / "out/c__s.png"));
+}
+
+TEST_CASE("cli: --conv-algorithm picks the convolutions and the sidecar records them", "[cli]") {
+    TempDir dir;
+    stylize::save_image(dir / "c.png", fixtures::content_image(48, 64));
+    stylize::save_image(dir / "s.png", fixtures::style_image());
+    const std::string base = "'" + (dir / "c.png") + "' '" + (dir / "s.png") + "' --model '" + fixtures::model() +
+                             "' -n 2 -s 64 --progress none --sidecar -o '" + (dir / "o.png") + "'";
+    auto r = run_cli(base + " --conv-algorithm direct", dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK_THAT(fixtures::read_file(dir / "o.png.json"), Catch::Contains("\"conv_algorithm\":\"direct\""));
+    r = run_cli(base, dir);  // auto
+    REQUIRE(r.code == 0);
+    const std::string expected = stylize::winograd_supported() ? "winograd" : "direct";
+    CHECK_THAT(fixtures::read_file(dir / "o.png.json"), Catch::Contains("\"conv_algorithm\":\"" + expected + "\""));
+    r = run_cli(base + " --conv-algorithm winograd --precision bf16", dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("Winograd") && Catch::Contains("fp32"));
+    r = run_cli(base + " --conv-algorithm fast", dir);
+    CHECK(r.code == 2);
 }

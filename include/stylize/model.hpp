@@ -3,6 +3,7 @@
 // conv/relu/pool stack named in the usual way (conv1_1, relu1_1, pool1, ...),
 // executed only as deep as the layers a run asks for.
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,11 @@
 #include "stylize/options.hpp"
 
 namespace stylize {
+
+namespace detail {
+class WinogradConv;
+struct ScratchArena;
+}
 
 /// Metadata stored with the model (the archive's extra file stylize.json).
 /// Missing metadata falls back to ImageNet normalisation; `has_metadata` says so.
@@ -36,6 +42,9 @@ struct Layer {
     int padding = 0;             ///< Conv only
     int pool_kernel = 2, pool_stride = 2;  ///< Pool only
     bool channels_last = false;  ///< Conv only: memory format this layer runs in
+    /// Conv only: set by configure() when this layer runs as a oneDNN
+    /// Winograd convolution (see ConvAlgorithm).
+    std::shared_ptr<const detail::WinogradConv> winograd = nullptr;
 };
 
 /// Memory format of the activations. Auto: channels-last for convolutions
@@ -47,13 +56,30 @@ struct Layer {
 /// matrix gradient keeps the features' layout.
 enum class Layout { Auto, ChannelsLast, Contiguous };
 
+/// How the 3x3 convolutions are computed on the CPU.
+/// Direct: ATen's convolutions (oneDNN's direct kernels).
+/// Winograd: oneDNN's Winograd F(4x4,3x3) kernels, a quarter of the
+/// multiplications; about 2x faster per layer and ~1.4x end to end on an
+/// AVX-512 CPU (docs/BENCHMARKS.md). Results differ from Direct by rounding
+/// (relative 1e-5 per layer). Needs a build with oneDNN (STYLIZE_ONEDNN), an
+/// AVX-512 CPU, fp32, and channel counts that are multiples of 16 (VGG's
+/// conv1_1, with 3 input channels, stays direct).
+/// Auto: Winograd where it can run, otherwise Direct.
+enum class ConvAlgorithm { Auto, Direct, Winograd };
+
 /// Compute settings the extractor runs under.
 struct ExtractorConfig {
     torch::Device device = torch::kCPU;
     Precision precision = Precision::FP32;
     Pooling pooling = Pooling::Max;
     Layout layout = Layout::Auto;  ///< end-to-end fastest here; see Layout
+    ConvAlgorithm conv_algorithm = ConvAlgorithm::Auto;
 };
+
+const char* to_string(ConvAlgorithm);
+
+/// Whether ConvAlgorithm::Winograd can run in this build on this CPU.
+bool winograd_supported();
 
 class FeatureExtractor {
 public:
@@ -73,8 +99,15 @@ public:
     /// Channels of the feature map at `name`.
     int64_t channels_at(const std::string& name) const;
 
-    /// Moves weights to the device and precision. Not thread-safe with extract().
+    /// Moves weights to the device and precision. Not thread-safe with
+    /// extract(). Throws InvalidArgument when config.conv_algorithm is
+    /// Winograd and it cannot run (see ConvAlgorithm).
     void configure(const ExtractorConfig& config);
+    /// Number of conv layers that run as Winograd convolutions.
+    int winograd_layers() const;
+    /// Frees the Winograd convolutions' shared scratchpad until they next run
+    /// (checkpointing does, before it recomputes the direct-convolution blocks).
+    void release_scratch() const;
     const ExtractorConfig& config() const { return config_; }
 
     /// Runs `image` (N,3,H,W, fp32, RGB in [0,1]) through the network up to the
@@ -91,8 +124,12 @@ public:
     /// returned) and returns the last activation. The activations of the
     /// layer indices in `keep` (sorted, unique) are appended to `*kept` as
     /// fp32, in index order. extract() is prepare() plus one range.
+    /// `winograd` false runs the range with direct convolutions even where
+    /// Winograd ones are configured: checkpointing does so for the blocks it
+    /// recomputes, whose large activations the blocked layout's conversion
+    /// copies would otherwise add to the memory peak.
     torch::Tensor run_layers(torch::Tensor x, size_t begin, size_t end, const std::vector<size_t>& keep,
-                             std::vector<torch::Tensor>* kept) const;
+                             std::vector<torch::Tensor>* kept, bool winograd = true) const;
 
     /// Layer indices where the pooling blocks of the first `depth` layers
     /// start: 0 and one past each pool. Activation checkpointing recomputes
@@ -107,6 +144,7 @@ private:
     ModelInfo info_;
     ExtractorConfig config_;
     torch::Tensor mean_, inv_std_;
+    std::shared_ptr<detail::ScratchArena> scratch_;  ///< shared by the Winograd layers
 };
 
 /// Names conv/relu/pool layers VGG-style from their kinds in order. Throws

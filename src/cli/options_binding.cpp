@@ -109,6 +109,14 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
                                                                            {"contiguous", Layout::Contiguous}},
                                             CLI::ignore_case))
         ->default_str("auto")->group(run);
+    app.add_option("--conv-algorithm", o.conv_algorithm,
+                   "3x3 convolutions on the CPU: auto (winograd where it can run)|winograd (oneDNN Winograd "
+                   "F(4x4,3x3), about 2x faster per layer; fp32, AVX-512)|direct")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, ConvAlgorithm>{{"auto", ConvAlgorithm::Auto},
+                                                                                  {"direct", ConvAlgorithm::Direct},
+                                                                                  {"winograd", ConvAlgorithm::Winograd}},
+                                            CLI::ignore_case))
+        ->default_str("auto")->group(run);
     app.add_option("--checkpoint", o.checkpoint,
                    "Activation checkpointing: recompute each pooling block in the backward pass instead of "
                    "keeping its activations (about 3x less memory, about 1.3x the time). auto: only when the "

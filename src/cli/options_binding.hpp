@@ -34,6 +34,7 @@ struct RunOptions {
     int64_t max_pixels = 64LL * 1024 * 1024;
     bool auto_shrink = false;
     Layout layout = Layout::Auto;
+    ConvAlgorithm conv_algorithm = ConvAlgorithm::Auto;
     std::string checkpoint = "auto";  ///< off | on | auto (on when the run would not fit otherwise)
     bool sidecar = false;     ///< write <output>.json provenance next to each output
     double memory_limit = 0;  ///< bytes; 0 = the machine's available memory

@@ -53,6 +53,7 @@ std::string provenance_json(const JobSpec& job, const FeatureExtractor& model, c
       << ",\"ema_decay\":" << num(e.ema_decay) << ",\"early_stop\":" << num(e.early_stop_tolerance)
       << ",\"early_stop_window\":" << e.early_stop_window << ",\"device\":" << json::quote(e.device)
       << ",\"precision\":\"" << to_string(e.precision) << "\",\"threads\":" << at::get_num_threads()
+      << ",\"conv_algorithm\":\"" << (model.winograd_layers() > 0 ? "winograd" : "direct") << "\""
       << ",\"bit_depth\":" << job.options.bit_depth << "}";
     if (result) {
         const auto& l = result->losses;

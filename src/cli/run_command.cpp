@@ -93,11 +93,14 @@ FeatureExtractor load_configured_model(const RunOptions& o) {
     ExtractorConfig cfg;
     cfg.device = resolve_device(o.job.engine.device);
     cfg.layout = o.layout;
+    cfg.conv_algorithm = o.conv_algorithm;
     cfg.precision = o.job.engine.precision;
     cfg.pooling = o.job.engine.pooling;
     if (cfg.precision == Precision::TF32 && !cfg.device.is_cuda())
         throw InvalidArgument("--precision tf32 needs a CUDA device; on the CPU use fp32 or bf16");
     model.configure(cfg);
+    spdlog::debug("convolutions: {} of them Winograd (--conv-algorithm {})", model.winograd_layers(),
+                  to_string(cfg.conv_algorithm));
     if (!cfg.device.is_cuda()) {
         const auto blas = detect_blas();
         if (blas.reference)

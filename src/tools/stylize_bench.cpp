@@ -4,6 +4,7 @@
 // dtype and thread count. One JSON object on stdout. See docs/BENCHMARKS.md.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <ctime>
 #include <cstdio>
 #include <thread>
@@ -21,7 +22,9 @@
 #include <torch/types.h>
 
 #include "stylize/engine.hpp"
+#include "blocked_layout.hpp"
 #include "stylize/runtime_info.hpp"
+#include "winograd_conv.hpp"
 
 using namespace stylize;
 using Clock = std::chrono::steady_clock;
@@ -60,15 +63,24 @@ double gflop_per_evaluation(const FeatureExtractor& model, const StylizeOptions&
     return flop / 1e9;
 }
 
-int ceiling(int threads, Precision precision) {
+// The 3x3 convolution rate, forward + input-gradient backward. Direct:
+// ATen's convolution, the rate the cost-model floor is computed from.
+// Winograd: the same convolution through oneDNN's Winograd kernels, as an
+// effective (direct-equivalent) rate.
+int ceiling(int threads, Precision precision, bool winograd) {
     const auto dtype = precision == Precision::BF16 ? at::kBFloat16 : at::kFloat;
     const int64_t c = 256, s = 64;
     auto x = at::randn({1, c, s, s}).to(dtype).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
     auto w = (at::randn({c, c, 3, 3}) * 0.02).to(dtype).contiguous(at::MemoryFormat::ChannelsLast);
+    std::unique_ptr<stylize::detail::WinogradConv> wino;
+    if (winograd) {
+        wino = std::make_unique<stylize::detail::WinogradConv>(w, at::zeros({c}), stylize::detail::make_scratch_arena());
+        x = stylize::detail::to_blocked(x.detach()).requires_grad_(true);
+    }
     std::vector<double> times;
     for (int i = 0; i < 12; ++i) {
         const auto t0 = Clock::now();
-        auto y = at::conv2d(x, w, {}, {1, 1}, {1, 1});
+        auto y = wino ? (*wino)(x, false) : at::conv2d(x, w, {}, {1, 1}, {1, 1});
         y.backward(at::ones_like(y));
         x.mutable_grad().reset();
         times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
@@ -76,14 +88,15 @@ int ceiling(int threads, Precision precision) {
     times.erase(times.begin(), times.begin() + 2);  // warm-up
     const double t = median(times);
     const double gflop = 2 * (2.0 * c * c * 9 * s * s) / 1e9;
-    std::printf("{\"impl\":\"ceiling\",\"threads\":%d,\"precision\":\"%s\",\"gflops\":%.2f,\"seconds\":%.6f}\n", threads,
-                to_string(precision), gflop / t, t);
+    std::printf("{\"impl\":\"ceiling\",\"conv_algorithm\":\"%s\",\"threads\":%d,\"precision\":\"%s\",\"gflops\":%.2f,"
+                "\"seconds\":%.6f}\n", winograd ? "winograd" : "direct", threads, to_string(precision), gflop / t, t);
     return 0;
 }
 
 // One configuration of a paired comparison: "layout=auto,checkpoint=1".
 struct Config {
     Layout layout = Layout::Auto;
+    ConvAlgorithm conv = ConvAlgorithm::Auto;
     bool checkpoint = false;
     std::string text;
 };
@@ -99,6 +112,9 @@ Config parse_config(const std::string& text) {
         if (key == "layout" && value == "auto") c.layout = Layout::Auto;
         else if (key == "layout" && value == "contiguous") c.layout = Layout::Contiguous;
         else if (key == "layout" && value == "channels-last") c.layout = Layout::ChannelsLast;
+        else if (key == "conv" && value == "auto") c.conv = ConvAlgorithm::Auto;
+        else if (key == "conv" && value == "direct") c.conv = ConvAlgorithm::Direct;
+        else if (key == "conv" && value == "winograd") c.conv = ConvAlgorithm::Winograd;
         else if (key == "checkpoint") c.checkpoint = value == "1" || value == "on";
         else throw std::invalid_argument("bad configuration item '" + item + "'");
     }
@@ -119,6 +135,7 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
     auto one = [&](const Config& c) {
         ExtractorConfig ec;
         ec.layout = c.layout;
+        ec.conv_algorithm = c.conv;
         model.configure(ec);
         StylizeOptions o;
         o.size = 0;
@@ -165,6 +182,7 @@ int main(int argc, char** argv) {
     Precision precision = Precision::FP32;
     bool json = false, run_ceiling = false, checkpoint = false;
     Layout layout = Layout::Auto;
+    ConvAlgorithm conv = ConvAlgorithm::Auto;
     std::string optimizer = "lbfgs";
     app.add_option("--model", model_path)->capture_default_str();
     app.add_option("--size", size, "square image side")->capture_default_str();
@@ -181,6 +199,9 @@ int main(int argc, char** argv) {
         ->transform(CLI::CheckedTransformer(std::map<std::string, Layout>{
             {"auto", Layout::Auto}, {"channels-last", Layout::ChannelsLast}, {"contiguous", Layout::Contiguous}}));
     app.add_flag("--checkpoint", checkpoint, "activation checkpointing");
+    app.add_option("--conv-algorithm", conv, "auto|direct|winograd")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, ConvAlgorithm>{
+            {"auto", ConvAlgorithm::Auto}, {"direct", ConvAlgorithm::Direct}, {"winograd", ConvAlgorithm::Winograd}}));
     std::string pair_a, pair_b;
     int npairs = 0;
     app.add_option("--pairs", npairs, "paired comparison: alternate N evaluations of --a and --b in one process");
@@ -191,7 +212,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     threads = at::get_num_threads();
-    if (run_ceiling) return ceiling(threads, precision);
+    if (run_ceiling) return ceiling(threads, precision, conv == ConvAlgorithm::Winograd);
 
     try {
         auto model = FeatureExtractor::load(model_path);
@@ -200,6 +221,7 @@ int main(int argc, char** argv) {
         ExtractorConfig cfg;
         cfg.precision = precision;
         cfg.layout = layout;
+        cfg.conv_algorithm = conv;
         model.configure(cfg);
         StylizeOptions o;
         o.size = 0;
@@ -227,10 +249,10 @@ int main(int argc, char** argv) {
         const double gflop = gflop_per_evaluation(model, o, size, size);
         const auto& l = result.losses;
         const char* layout_name = layout == Layout::Auto ? "auto" : layout == Layout::ChannelsLast ? "channels-last" : "contiguous";
-        std::printf("{\"impl\":\"stylize\",\"layout\":\"%s\",\"checkpoint\":%s,\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
+        std::printf("{\"impl\":\"stylize\",\"conv_algorithm\":\"%s\",\"winograd_layers\":%d,\"layout\":\"%s\",\"checkpoint\":%s,\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
                     "\"evaluations\":%d,\"seconds_per_eval_median\":%.6f,\"cpu_seconds_per_eval_median\":%.6f,\"peak_rss_mb\":%.1f,\"gflop_per_eval\":%.3f,"
                     "\"gflops\":%.2f,\"loss_total\":%.6g,\"loss_content\":%.6g,\"loss_style\":%.6g,\"loss_tv\":%.6g}\n",
-                    layout_name, checkpoint ? "true" : "false", size, size, size, threads, to_string(precision), result.evaluations, t, median(cpu_per_eval),
+                    model.winograd_layers() > 0 ? "winograd" : "direct", model.winograd_layers(), layout_name, checkpoint ? "true" : "false", size, size, size, threads, to_string(precision), result.evaluations, t, median(cpu_per_eval),
                     peak_rss_bytes() / 1048576.0, gflop, t > 0 ? gflop / t : 0.0, l.total, l.content, l.style, l.tv);
         (void)json;
         return 0;

@@ -9,7 +9,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="$1" exe="$2" model="$3" work="$4"
 rm -rf "$work"
 "$exe" batch -c "$here/inputs/content.png" --style "$here/inputs/stripes.png" "$here/inputs/checks.png" \
-  -O "$work" --model "$model" --size 48 --iterations 30 --threads 1 --seed 0 --progress none -q
+  -O "$work" --model "$model" --size 48 --iterations 30 --threads 1 --seed 0 --conv-algorithm direct --progress none -q
 case "$mode" in
   check)
     # Same machine and thread count: byte-identical (PSNR inf). Another CPU or

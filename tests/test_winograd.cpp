@@ -1,0 +1,127 @@
+// Channel-blocked layout and oneDNN Winograd convolutions, against ATen's.
+#include <catch2/catch.hpp>
+#include <torch/torch.h>
+
+#include "blocked_layout.hpp"
+#include "fixtures.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/model.hpp"
+#include "winograd_conv.hpp"
+
+using namespace stylize;
+
+namespace {
+double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-12);
+}
+}  // namespace
+
+TEST_CASE("blocked layout round-trips and pools like ATen, with gradients", "[unit]") {
+    torch::manual_seed(3);
+    const auto x = torch::randn({1, 32, 10, 14});
+    for (auto fmt : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+        const auto b = stylize::detail::to_blocked(x.contiguous(fmt));
+        CHECK(b.sizes() == torch::IntArrayRef({1, 2, 10, 14, 16}));
+        CHECK(b.is_contiguous());
+        // Channel 16*k+j of pixel (h,w) is at [0,k,h,w,j].
+        CHECK(b[0][1][3][5][7].item().toFloat() == x[0][23][3][5].item().toFloat());
+        const auto back = stylize::detail::from_blocked(b, fmt);
+        CHECK(back.is_contiguous(fmt));
+        CHECK(torch::equal(back, x));
+    }
+    for (bool max : {true, false}) {
+        auto a = x.clone().requires_grad_(true), c = x.clone().requires_grad_(true);
+        const auto want = max ? at::max_pool2d(a, {2, 2}, {2, 2}) : at::avg_pool2d(a, {2, 2}, {2, 2});
+        const auto got = stylize::detail::from_blocked(stylize::detail::pool_blocked(stylize::detail::to_blocked(c), max, 2, 2),
+                                              at::MemoryFormat::Contiguous);
+        REQUIRE(got.sizes() == want.sizes());
+        CHECK(torch::equal(got, want));
+        const auto g = torch::randn(want.sizes());
+        (want * g).sum().backward();
+        (got * g).sum().backward();
+        CHECK(torch::allclose(a.grad(), c.grad()));
+    }
+    CHECK_THROWS(stylize::detail::to_blocked(torch::zeros({1, 8, 4, 4})));
+}
+
+TEST_CASE("Winograd convolution matches ATen's forward and input gradient", "[unit]") {
+    if (!winograd_supported()) {
+        WARN("no oneDNN Winograd kernels in this build or on this CPU: not tested here");
+        return;
+    }
+    torch::manual_seed(5);
+    // Odd sizes: the 4x4 output tiles overhang the edges.
+    const auto w = torch::randn({48, 32, 3, 3}) * 0.1, b = torch::randn({48});
+    const stylize::detail::WinogradConv conv(w, b, stylize::detail::make_scratch_arena());
+    for (bool relu : {false, true}) {
+        for (auto hw : {std::pair<int64_t, int64_t>{13, 22}, {32, 8}}) {
+            const auto x = torch::randn({1, 32, hw.first, hw.second});
+            auto xa = x.clone().requires_grad_(true);
+            auto want = at::conv2d(xa, w, b, {1, 1}, {1, 1});
+            if (relu) want = at::relu(want);
+            auto xb = stylize::detail::to_blocked(x).requires_grad_(true);
+            const auto y5 = conv(xb, relu);
+            const auto got = stylize::detail::from_blocked(y5, at::MemoryFormat::Contiguous);
+            CHECK(rel_err(got, want) < 1e-4);
+            if (relu) CHECK(got.min().item<double>() >= 0);
+            const auto g = torch::randn(want.sizes());
+            (want * g).sum().backward();
+            (got * g).sum().backward();
+            const auto dx = stylize::detail::from_blocked(xb.grad(), at::MemoryFormat::Contiguous);
+            CHECK(rel_err(dx, xa.grad()) < 1e-4);
+        }
+    }
+    // The second shape replaced the first in the cache; the first still works.
+    const auto x = torch::randn({1, 32, 13, 22});
+    CHECK(rel_err(stylize::detail::from_blocked(conv(stylize::detail::to_blocked(x), false), at::MemoryFormat::Contiguous),
+                  at::conv2d(x, w, b, {1, 1}, {1, 1})) < 1e-4);
+    // A fused ReLU's output modified in place before backward is refused.
+    auto xb = stylize::detail::to_blocked(x).requires_grad_(true);
+    auto y = conv(xb, true);
+    y.mul_(2);
+    CHECK_THROWS(y.sum().backward());
+    CHECK_THROWS(conv(torch::zeros({1, 1, 4, 4, 16}), false));  // 16 channels, not 32
+}
+
+TEST_CASE("Winograd extractor gives the direct extractor's features and gradients", "[model]") {
+    auto direct = FeatureExtractor::load(fixtures::model());
+    ExtractorConfig cfg;
+    cfg.conv_algorithm = ConvAlgorithm::Direct;
+    direct.configure(cfg);
+    CHECK(direct.winograd_layers() == 0);
+    auto wino = FeatureExtractor::load(fixtures::model());
+    cfg.conv_algorithm = ConvAlgorithm::Winograd;
+    if (!winograd_supported()) {
+        CHECK_THROWS_AS(wino.configure(cfg), InvalidArgument);
+        WARN("no oneDNN Winograd kernels in this build or on this CPU: not tested here");
+        return;
+    }
+    wino.configure(cfg);
+    // The narrow model has 8, 16, 32, 64, 64 channels: conv1_1, conv1_2 and
+    // conv2_1 take 3 or 8 input channels and stay direct.
+    CHECK(wino.winograd_layers() == 13);
+    CHECK(!wino.layers()[wino.layer_index("conv2_1")].winograd);
+    CHECK(wino.layers()[wino.layer_index("conv2_2")].winograd);
+    const std::vector<std::string> names{"relu1_1", "relu2_1", "conv3_1", "relu3_1", "relu4_2", "relu5_1"};
+    const auto img = fixtures::content_image(40, 56);
+    auto ia = img.clone().requires_grad_(true), ib = img.clone().requires_grad_(true);
+    const auto fa = direct.extract(ia, names), fb = wino.extract(ib, names);
+    REQUIRE(fa.size() == fb.size());
+    torch::Tensor la = torch::zeros({}), lb = torch::zeros({});
+    for (size_t i = 0; i < fa.size(); ++i) {
+        CHECK(fb[i].sizes() == fa[i].sizes());
+        CHECK(rel_err(fb[i], fa[i]) < 1e-4);
+        la = la + fa[i].pow(2).mean();
+        lb = lb + fb[i].pow(2).mean();
+    }
+    CHECK(fb[2].min().item<double>() < 0);  // conv3_1 kept: its ReLU was not fused
+    la.backward();
+    lb.backward();
+    CHECK(rel_err(ib.grad(), ia.grad()) < 1e-3);
+    // bf16 and the CUDA device run direct; asking for Winograd there is an error.
+    cfg.precision = Precision::BF16;
+    CHECK_THROWS_AS(wino.configure(cfg), InvalidArgument);
+    cfg.conv_algorithm = ConvAlgorithm::Auto;
+    wino.configure(cfg);
+    CHECK(wino.winograd_layers() == 0);
+}
