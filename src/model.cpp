@@ -195,6 +195,13 @@ FeatureExtractor FeatureExtractor::load(const std::string& path) {
 
 FeatureExtractor::FeatureExtractor(std::vector<Layer> layers, ModelInfo info)
     : layers_(std::move(layers)), info_(std::move(info)) {
+    // The weights as loaded (fp32, CPU): every configuration is made from
+    // these, so moving to bf16 and back loses nothing. Where a configuration
+    // changes nothing they share storage with the layers' tensors.
+    for (const auto& l : layers_) {
+        master_weights_.push_back(l.kind == LayerKind::Conv ? l.weight.to(torch::kCPU, torch::kFloat) : torch::Tensor());
+        master_biases_.push_back(l.kind == LayerKind::Conv ? l.bias.to(torch::kCPU, torch::kFloat) : torch::Tensor());
+    }
     configure(config_);
 }
 
@@ -261,27 +268,24 @@ void FeatureExtractor::configure(const ExtractorConfig& config) {
     config_ = config;
     const auto dtype = config.precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat;
     scratch_ = detail::make_scratch_arena();
-    for (auto& l : layers_) {
+    for (size_t i = 0; i < layers_.size(); ++i) {
+        auto& l = layers_[i];
         if (l.kind != LayerKind::Conv) continue;
+        const auto& weight = master_weights_[i];
         l.winograd.reset();
-        if (winograd && detail::winograd_eligible(l.weight, l.padding))
-            l.winograd = std::make_shared<const detail::WinogradConv>(l.weight, l.bias, scratch_);
+        if (winograd && detail::winograd_eligible(weight, l.padding))
+            l.winograd = std::make_shared<const detail::WinogradConv>(weight, master_biases_[i], scratch_);
         l.channels_last = config.layout == Layout::ChannelsLast ||
-                          (config.layout == Layout::Auto && l.weight.size(0) <= 128);
+                          (config.layout == Layout::Auto && weight.size(0) <= 128);
         const auto format = l.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
-        l.weight = l.weight.to(config.device, dtype).contiguous(format);
-        l.bias = l.bias.to(config.device, dtype);
+        l.weight = weight.to(config.device, dtype).contiguous(format);
+        l.bias = master_biases_[i].to(config.device, dtype);
     }
     std::vector<double> mean = info_.mean, inv_std;
     for (double s : info_.std) inv_std.push_back(1.0 / s);
     const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(config.device);
     mean_ = torch::tensor(mean, opts.dtype(torch::kDouble)).to(opts).view({1, 3, 1, 1});
     inv_std_ = torch::tensor(inv_std, opts.dtype(torch::kDouble)).to(opts).view({1, 3, 1, 1});
-    if (config.device.is_cuda()) {
-        at::globalContext().setAllowTF32CuDNN(config.precision == Precision::TF32);
-        at::globalContext().setAllowTF32CuBLAS(false);  // Gram matrices stay full fp32
-        at::globalContext().setBenchmarkCuDNN(true);
-    }
 }
 
 torch::Tensor FeatureExtractor::prepare(const torch::Tensor& image) const {

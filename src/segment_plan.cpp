@@ -4,35 +4,36 @@
 #include <cmath>
 #include <numeric>
 
+#include "stylize/network_shape.hpp"
+
 namespace stylize {
 
 std::vector<double> block_saved_bytes(const FeatureExtractor& model, size_t depth, int64_t height, int64_t width,
                                       double act_bytes, std::vector<double>* block_inputs) {
     std::vector<double> blocks{0.0};
     if (block_inputs) block_inputs->assign(1, 0.0);  // the first block's input is the image
-    double h = static_cast<double>(height), w = static_cast<double>(width), c = 3;
     const auto& layers = model.layers();
-    for (size_t i = 0; i < depth && i < layers.size(); ++i) {
+    const auto shapes = layer_shapes(model, depth, height, width);
+    MapShape input{3, height, width};
+    for (size_t i = 0; i < shapes.size(); ++i) {
         const auto& l = layers[i];
-        const double in = c * h * w;
+        const double in = input.elements();
         // A relu's output is also what the next conv or pool saves as its
         // input (the relu runs in place): count that tensor once.
         const bool after_relu = i > 0 && layers[i - 1].kind == LayerKind::Relu;
         if (l.kind == LayerKind::Conv) {
-            c = static_cast<double>(l.weight.size(0));
             if (!after_relu) blocks.back() += in * act_bytes;  // conv saves its input
         } else if (l.kind == LayerKind::Relu) {
             blocks.back() += in * act_bytes;  // relu saves its output (same size as its input)
         } else {
             if (!after_relu) blocks.back() += in * act_bytes;  // pool saves its input...
-            blocks.back() += in / 4 * 8;                        // ...and int64 indices
-            h = std::floor(h / 2);
-            w = std::floor(w / 2);
+            blocks.back() += shapes[i].elements() * 8;         // ...and int64 indices, one per output
             if (i + 1 < depth) {
                 blocks.push_back(0.0);
-                if (block_inputs) block_inputs->push_back(c * h * w * act_bytes);
+                if (block_inputs) block_inputs->push_back(shapes[i].elements() * act_bytes);
             }
         }
+        input = shapes[i];
     }
     return blocks;
 }

@@ -21,8 +21,10 @@
 
 #include <torch/types.h>
 
+#include "stylize/memory_estimate.hpp"
 #include "stylize/model.hpp"
 #include "stylize/options.hpp"
+#include "stylize/targets.hpp"
 
 namespace stylize {
 
@@ -63,53 +65,35 @@ struct Result {
     double seconds = 0;
 };
 
-/// A style image and its blend weight (relative; weights are normalised).
-struct StyleImage {
-    torch::Tensor image;  ///< (1,3,H,W) fp32 RGB in [0,1]
-    double weight = 1.0;
-};
-
-/// Precomputed targets for one style set at one size: reusable across contents.
-struct StyleTargets {
-    std::vector<torch::Tensor> grams;  ///< per style layer, blended
-    int64_t size = 0;                  ///< long side of the image they were made for
-};
-
 /// Output size (height, width) for `content_hw` under options.size.
 std::pair<int64_t, int64_t> output_size(int64_t height, int64_t width, int size);
 
 /// Sizes (long side) of each scale, coarsest first, last = final size.
 std::vector<int> scale_sizes(int final_long_side, const StylizeOptions& options);
 
-/// Computes blended style Gram targets for an output whose long side is
-/// `long_side`, after optional colour matching to `content`.
-StyleTargets compute_style_targets(const FeatureExtractor& model,
-                                   const std::vector<StyleImage>& styles,
-                                   const torch::Tensor& content, int64_t long_side,
-                                   const StylizeOptions& options);
-
 /// Throws InvalidArgument (naming the option) if a content or style layer of
 /// `options` is not in `model`.
 void check_layers(const FeatureExtractor& model, const StylizeOptions& options);
 
-/// Smallest image side the layers of `options` can process (each pooling
-/// layer before the deepest one halves the map): 16 for relu5_1.
+/// Smallest image side the layers of `options` can process (the pooling
+/// layers' kernels and strides, see network_shape.hpp): 16 for relu5_1.
 int64_t minimum_side(const FeatureExtractor& model, const StylizeOptions& options);
 
 /// Resolves "auto|cpu|cuda|cuda:N" to a device; throws RuntimeFailure if absent.
 torch::Device resolve_device(const std::string& spec);
 
-/// Runs the whole optimisation. `model` is configured for the options' device,
-/// precision and pooling. `init_image` is used when options.init == Image.
+/// Reconfigures `model` to the options' device, precision and pooling where
+/// it differs; its layout and convolution algorithm stay. stylize() calls it.
+void configure_for(FeatureExtractor& model, const StylizeOptions& options);
+
+/// Runs the whole optimisation. The options are the one source of truth for
+/// the device, precision and pooling: `model` is reconfigured to them where
+/// it differs (its layout and convolution algorithm are kept), so after the
+/// call model.config() says what ran. `init_image` is used when options.init == Image.
 /// `style_cache`, if given, maps long side -> targets and is filled/reused.
 Result stylize(FeatureExtractor& model, const torch::Tensor& content,
                const std::vector<StyleImage>& styles, const StylizeOptions& options,
                const Hooks& hooks = {}, const torch::Tensor& init_image = {},
                std::vector<StyleTargets>* style_cache = nullptr);
-
-/// Estimated peak bytes a run of options at (height, width) needs on its
-/// device: activations kept for backward, targets, optimiser state.
-double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int64_t width,
-                             const StylizeOptions& options);
 
 }  // namespace stylize

@@ -99,8 +99,10 @@ public:
     /// Channels of the feature map at `name`.
     int64_t channels_at(const std::string& name) const;
 
-    /// Moves weights to the device and precision. Not thread-safe with
-    /// extract(). Throws InvalidArgument when config.conv_algorithm is
+    /// Moves weights to the device and precision (always from the weights as
+    /// loaded). Not thread-safe with extract(). Changes no process-wide
+    /// LibTorch setting: TF32 on CUDA is the application's switch (see
+    /// process_settings.hpp). Throws InvalidArgument when config.conv_algorithm is
     /// Winograd and it cannot run (see ConvAlgorithm).
     void configure(const ExtractorConfig& config);
     /// Number of conv layers that run as Winograd convolutions.
@@ -144,6 +146,7 @@ private:
     ModelInfo info_;
     ExtractorConfig config_;
     torch::Tensor mean_, inv_std_;
+    std::vector<torch::Tensor> master_weights_, master_biases_;  ///< per layer, fp32 CPU, as loaded
     std::shared_ptr<detail::ScratchArena> scratch_;  ///< shared by the Winograd layers
 };
 

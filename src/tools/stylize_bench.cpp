@@ -22,6 +22,7 @@
 #include <torch/types.h>
 
 #include "stylize/engine.hpp"
+#include "stylize/network_shape.hpp"
 #include "blocked_layout.hpp"
 #include "stylize/runtime_info.hpp"
 #include "winograd_conv.hpp"
@@ -45,20 +46,19 @@ double gflop_per_evaluation(const FeatureExtractor& model, const StylizeOptions&
     for (const auto& l : o.content_layers) names.push_back(l.name);
     for (const auto& l : o.style_layers) names.push_back(l.name);
     const size_t depth = model.depth_for(names);
-    double flop = 0, hh = static_cast<double>(h), ww = static_cast<double>(w), c = 3;
-    for (size_t i = 0; i < depth; ++i) {
+    const auto shapes = layer_shapes(model, depth, h, w);
+    double flop = 0, c = 3;
+    for (size_t i = 0; i < shapes.size(); ++i) {
         const auto& l = model.layers()[i];
+        const double hw = static_cast<double>(shapes[i].height * shapes[i].width);
         if (l.kind == LayerKind::Conv) {
             const double cout = static_cast<double>(l.weight.size(0));
             const double k = static_cast<double>(l.weight.size(2) * l.weight.size(3));
-            flop += 2 * (2 * c * cout * k * hh * ww);
+            flop += 2 * (2 * c * cout * k * hw);
             c = cout;
-        } else if (l.kind == LayerKind::Pool) {
-            hh = std::floor(hh / 2);
-            ww = std::floor(ww / 2);
         }
         for (const auto& s : o.style_layers)
-            if (s.name == l.name) flop += 3 * (2 * c * c * hh * ww);
+            if (s.name == l.name) flop += 3 * (2 * c * c * hw);
     }
     return flop / 1e9;
 }

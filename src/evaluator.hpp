@@ -1,0 +1,29 @@
+#pragma once
+// One evaluation: the loss terms at an image and the gradient of their sum
+// with respect to it. How the network is walked is a strategy behind this
+// interface (everything kept at once, or checkpointed segments; tiles later);
+// the optimisation loop does not know which one runs. Internal to the engine.
+#include <memory>
+
+#include <torch/types.h>
+
+#include "loss_terms.hpp"
+#include "stylize/engine.hpp"
+
+namespace stylize {
+
+class Evaluator {
+public:
+    virtual ~Evaluator() = default;
+    /// Losses at `x` (a leaf that requires grad, fp32 on the model's device);
+    /// adds the gradient of their total into x.grad().
+    virtual LossTerms evaluate(const torch::Tensor& x) = 0;
+};
+
+/// The strategy for the model's layers, the terms and the image size:
+/// checkpointed when `checkpoint` is set and the plan has more than one
+/// segment, plain otherwise.
+std::unique_ptr<Evaluator> make_evaluator(const FeatureExtractor& model, FeatureLosses terms, double tv_weight,
+                                          bool checkpoint, int64_t height, int64_t width);
+
+}  // namespace stylize

@@ -1,0 +1,26 @@
+#include "loss_terms.hpp"
+
+#include "stylize/losses.hpp"
+
+namespace stylize {
+
+ContentLoss::ContentLoss(size_t layer, torch::Tensor target, double weight, bool normalize_gradients)
+    : layer_(layer), target_(std::move(target)), norm_(squared_norm(target_)), weight_(weight),
+      normalize_gradients_(normalize_gradients) {}
+
+torch::Tensor ContentLoss::operator()(const torch::Tensor& features) const {
+    const auto f = normalize_gradients_ ? normalize_gradient(features) : features;
+    return relative_squared_error(f, target_, norm_) * weight_;
+}
+
+StyleLoss::StyleLoss(size_t layer, std::shared_ptr<const StyleStatistic> statistic, torch::Tensor target,
+                     double weight, bool normalize_gradients)
+    : layer_(layer), statistic_(std::move(statistic)), target_(std::move(target)),
+      norm_(statistic_->normaliser(target_)), weight_(weight), normalize_gradients_(normalize_gradients) {}
+
+torch::Tensor StyleLoss::operator()(const torch::Tensor& features) const {
+    const auto f = normalize_gradients_ ? normalize_gradient(features) : features;
+    return statistic_->loss(f, target_, norm_) * weight_;
+}
+
+}  // namespace stylize
