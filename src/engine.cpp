@@ -262,6 +262,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
                 stop = true;
                 break;
             }
+            if (hooks.before_evaluation) hooks.before_evaluation(k);
             if (x.grad().defined()) x.mutable_grad().zero_();
             const LossTerms terms = evaluator->evaluate(x);
             ++evaluation;

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "exit_codes.hpp"
+#include "memory_policy.hpp"
 #include "jobs_file.hpp"
 #include "json.hpp"
 #include "progress_printer.hpp"
@@ -203,7 +204,9 @@ int batch_command(BatchOptions& o) {
         }
     }
     apply_threads(o.run.threads);
+    install_memory_policy(o.run.memory_policy);
     auto model = load_configured_model(o.run);
+    release_idle_memory();  // loading's temporaries
     install_signal_handlers();
 
     std::ofstream report;

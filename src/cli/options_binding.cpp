@@ -117,6 +117,13 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
                                                                                   {"winograd", ConvAlgorithm::Winograd}},
                                             CLI::ignore_case))
         ->default_str("auto")->group(run);
+    app.add_option("--memory-policy", o.memory_policy,
+                   "Large blocks of memory: recycle (keep freed blocks mapped and reuse them in the next "
+                   "evaluation; fastest)|system (glibc's default: unmapped on free, faulted in again)")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, MemoryPolicy>{{"recycle", MemoryPolicy::Recycle},
+                                                                                 {"system", MemoryPolicy::System}},
+                                            CLI::ignore_case))
+        ->default_str("recycle")->group(run);
     app.add_option("--checkpoint", o.checkpoint,
                    "Activation checkpointing: recompute each pooling block in the backward pass instead of "
                    "keeping its activations (about 3x less memory, about 1.3x the time). auto: only when the "

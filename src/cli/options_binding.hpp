@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "memory_policy.hpp"
 #include "stylize/model.hpp"
 #include "stylize/options.hpp"
 
@@ -35,6 +36,7 @@ struct RunOptions {
     bool auto_shrink = false;
     Layout layout = Layout::Auto;
     ConvAlgorithm conv_algorithm = ConvAlgorithm::Auto;
+    MemoryPolicy memory_policy = MemoryPolicy::Recycle;
     std::string checkpoint = "auto";  ///< off | on | auto (on when the run would not fit otherwise)
     bool sidecar = false;     ///< write <output>.json provenance next to each output
     double memory_limit = 0;  ///< bytes; 0 = the machine's available memory

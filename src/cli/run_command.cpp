@@ -8,8 +8,8 @@
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
-#include "allocator.hpp"
 #include "exit_codes.hpp"
+#include "memory_policy.hpp"
 #include "model_locator.hpp"
 #include "progress_printer.hpp"
 #include "signals.hpp"
@@ -193,13 +193,14 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     torch::Tensor init;
     if (!job.options.init_image.empty()) init = load_image(job.options.init_image, lo).rgb;
     fit_to_memory(model, content, opt, o);
-    if (opt.checkpoint && return_freed_memory_promptly())
+    if (opt.checkpoint && o.memory_policy == MemoryPolicy::System && return_freed_memory_promptly())
         spdlog::debug("checkpointing: freed memory goes back to the system at once (glibc mmap threshold 1 MiB)");
 
     ProgressPrinter printer(progress_mode(o), stderr, stdout, job.progress_prefix);
     Hooks hooks;
     hooks.on_progress = [&](const Progress& p) { printer(p); };
     hooks.should_cancel = [] { return pending_signal() != 0; };
+    hooks.before_evaluation = before_evaluation;
     SaveOptions so;
     so.bit_depth = job.options.bit_depth;
     so.jpeg_quality = job.options.jpeg_quality;
@@ -223,6 +224,7 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
         throw RuntimeFailure("LibTorch failed during the run: " + what.substr(0, what.find('\n')));
     }
     printer.finish();
+    release_idle_memory();
 
     torch::Tensor alpha = content.alpha;
     if (alpha.defined()) alpha = at::adaptive_avg_pool2d(alpha, {result.image.size(2), result.image.size(3)});
@@ -290,7 +292,9 @@ int run_command(RunOptions& o) {
     for (const auto& in : inputs)
         if (!in.empty()) check_image_file(in);
     apply_threads(o.threads);
+    install_memory_policy(o.memory_policy);
     auto model = load_configured_model(o);
+    release_idle_memory();  // loading's temporaries
     install_signal_handlers();
     JobResult result;
     return run_job(model, job, o, result, nullptr);

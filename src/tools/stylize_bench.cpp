@@ -18,7 +18,8 @@
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 
-#include "allocator.hpp"
+#include "memory_policy.hpp"
+#include <sys/resource.h>
 #include <torch/types.h>
 
 #include "stylize/engine.hpp"
@@ -199,6 +200,10 @@ int main(int argc, char** argv) {
         ->transform(CLI::CheckedTransformer(std::map<std::string, Layout>{
             {"auto", Layout::Auto}, {"channels-last", Layout::ChannelsLast}, {"contiguous", Layout::Contiguous}}));
     app.add_flag("--checkpoint", checkpoint, "activation checkpointing");
+    cli::MemoryPolicy memory_policy = cli::MemoryPolicy::Recycle;
+    app.add_option("--memory-policy", memory_policy, "recycle|system (as the CLI's --memory-policy)")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, cli::MemoryPolicy>{
+            {"recycle", cli::MemoryPolicy::Recycle}, {"system", cli::MemoryPolicy::System}}));
     app.add_option("--conv-algorithm", conv, "auto|direct|winograd")
         ->transform(CLI::CheckedTransformer(std::map<std::string, ConvAlgorithm>{
             {"auto", ConvAlgorithm::Auto}, {"direct", ConvAlgorithm::Direct}, {"winograd", ConvAlgorithm::Winograd}}));
@@ -217,7 +222,8 @@ int main(int argc, char** argv) {
     try {
         auto model = FeatureExtractor::load(model_path);
         if (npairs > 0) return pairs(model, pair_a, pair_b, size, npairs, seed);
-        if (checkpoint) cli::return_freed_memory_promptly();  // as the CLI does
+        cli::install_memory_policy(memory_policy);  // as the CLI does
+        if (checkpoint && memory_policy == cli::MemoryPolicy::System) cli::return_freed_memory_promptly();
         ExtractorConfig cfg;
         cfg.precision = precision;
         cfg.layout = layout;
@@ -233,17 +239,26 @@ int main(int argc, char** argv) {
         auto gen = at::detail::createCPUGenerator(seed);
         auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
         auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
-        std::vector<double> stamps, cpu_stamps;
+        std::vector<double> stamps, user_stamps, sys_stamps;
+        std::vector<long> fault_stamps;
         Hooks hooks;
+        hooks.before_evaluation = cli::before_evaluation;
         hooks.on_progress = [&](const Progress&) {
             stamps.push_back(std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
-            cpu_stamps.push_back(static_cast<double>(std::clock()) / CLOCKS_PER_SEC);
+            rusage ru{};
+            getrusage(RUSAGE_SELF, &ru);
+            user_stamps.push_back(static_cast<double>(ru.ru_utime.tv_sec) + 1e-6 * static_cast<double>(ru.ru_utime.tv_usec));
+            sys_stamps.push_back(static_cast<double>(ru.ru_stime.tv_sec) + 1e-6 * static_cast<double>(ru.ru_stime.tv_usec));
+            fault_stamps.push_back(ru.ru_minflt + ru.ru_majflt);
         };
         const auto result = stylize::stylize(model, content, {{style, 1.0}}, o, hooks);
-        std::vector<double> per_eval, cpu_per_eval;
+        std::vector<double> per_eval, cpu_per_eval, user_per_eval, sys_per_eval, faults_per_eval;
         for (size_t i = static_cast<size_t>(std::max(warmup, 1)); i < stamps.size(); ++i) {
             per_eval.push_back(stamps[i] - stamps[i - 1]);
-            cpu_per_eval.push_back(cpu_stamps[i] - cpu_stamps[i - 1]);
+            user_per_eval.push_back(user_stamps[i] - user_stamps[i - 1]);
+            sys_per_eval.push_back(sys_stamps[i] - sys_stamps[i - 1]);
+            cpu_per_eval.push_back(user_per_eval.back() + sys_per_eval.back());
+            faults_per_eval.push_back(static_cast<double>(fault_stamps[i] - fault_stamps[i - 1]));
         }
         const double t = median(per_eval);
         const double gflop = gflop_per_evaluation(model, o, size, size);
@@ -251,9 +266,10 @@ int main(int argc, char** argv) {
         const char* layout_name = layout == Layout::Auto ? "auto" : layout == Layout::ChannelsLast ? "channels-last" : "contiguous";
         std::printf("{\"impl\":\"stylize\",\"conv_algorithm\":\"%s\",\"winograd_layers\":%d,\"layout\":\"%s\",\"checkpoint\":%s,\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
                     "\"evaluations\":%d,\"seconds_per_eval_median\":%.6f,\"cpu_seconds_per_eval_median\":%.6f,\"peak_rss_mb\":%.1f,\"gflop_per_eval\":%.3f,"
+                    "\"user_seconds_per_eval_median\":%.6f,\"sys_seconds_per_eval_median\":%.6f,\"page_faults_per_eval_median\":%.0f,\"memory_policy\":\"%s\",\"recycled_peak_mb\":%.1f,\"large_live_peak_mb\":%.1f,"
                     "\"gflops\":%.2f,\"loss_total\":%.6g,\"loss_content\":%.6g,\"loss_style\":%.6g,\"loss_tv\":%.6g}\n",
                     model.winograd_layers() > 0 ? "winograd" : "direct", model.winograd_layers(), layout_name, checkpoint ? "true" : "false", size, size, size, threads, to_string(precision), result.evaluations, t, median(cpu_per_eval),
-                    peak_rss_bytes() / 1048576.0, gflop, t > 0 ? gflop / t : 0.0, l.total, l.content, l.style, l.tv);
+                    peak_rss_bytes() / 1048576.0, gflop, median(user_per_eval), median(sys_per_eval), median(faults_per_eval), cli::to_string(memory_policy), cli::memory_stats().peak_mapped_bytes / 1048576.0, cli::memory_stats().peak_live_bytes / 1048576.0, t > 0 ? gflop / t : 0.0, l.total, l.content, l.style, l.tv);
         (void)json;
         return 0;
     } catch (const std::exception& e) {

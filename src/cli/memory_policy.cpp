@@ -1,0 +1,175 @@
+#include "memory_policy.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <new>
+#include <vector>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
+
+namespace stylize::cli {
+namespace {
+
+constexpr size_t kLargeBytes = size_t{1} << 20;  // below this, the default allocator
+
+size_t page_rounded(size_t n) {
+    static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    return (n + page - 1) / page * page;
+}
+
+// Keeps freed large blocks mapped and hands out the smallest idle one that
+// fits (at most twice the request). Small
+// requests go to c10's own aligned allocation. Some of LibTorch frees
+// through raw_deleter() with the data pointer alone, so a block is found
+// again by its address.
+class RecyclingAllocator final : public c10::Allocator {
+public:
+    c10::DataPtr allocate(size_t n) const override {
+        void* ptr = nullptr;
+        if (n < kLargeBytes) {
+            ptr = c10::alloc_cpu(n);
+        } else {
+            size_t bytes = page_rounded(n);
+            std::lock_guard<std::mutex> lock(mu_);
+            // The smallest idle block that holds the request, unless it
+            // would waste more than the request itself.
+            auto it = idle_.lower_bound(bytes);
+            if (it != idle_.end() && it->first <= 2 * bytes) {
+                bytes = it->first;
+                ptr = it->second.ptr;
+                idle_.erase(it);
+                idle_bytes_ -= bytes;
+                ++reuses_;
+            } else {
+                ptr = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (ptr == MAP_FAILED) throw std::bad_alloc();
+                mapped_bytes_ += bytes;
+                peak_mapped_ = std::max(peak_mapped_, mapped_bytes_);
+                ++maps_;
+            }
+            live_.emplace(ptr, bytes);
+            live_bytes_ += bytes;
+            peak_live_ = std::max(peak_live_, live_bytes_);
+        }
+        return {ptr, ptr, &RecyclingAllocator::free_block, c10::Device(c10::DeviceType::CPU)};
+    }
+
+    c10::DeleterFnPtr raw_deleter() const override { return &RecyclingAllocator::free_block; }
+
+    // Unmaps idle blocks not handed out since the previous call (all, if `all`).
+    void recycle(bool all) const {
+        std::vector<std::pair<void*, size_t>> drop;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            for (auto it = idle_.begin(); it != idle_.end();) {
+                if (all || it->second.epoch < epoch_) {
+                    drop.emplace_back(it->second.ptr, it->first);
+                    idle_bytes_ -= it->first;
+                    mapped_bytes_ -= it->first;
+                    ++unmaps_;
+                    it = idle_.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            ++epoch_;
+        }
+        for (const auto& [p, b] : drop) munmap(p, b);
+    }
+
+    MemoryStats stats() const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return {mapped_bytes_, idle_bytes_, peak_mapped_, peak_live_, reuses_, maps_, unmaps_};
+    }
+
+    static void free_block(void* ptr);
+
+private:
+    struct Idle {
+        void* ptr;
+        uint64_t epoch;  // when it was freed
+    };
+
+    void release(void* ptr) const {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            auto it = live_.find(ptr);
+            if (it != live_.end()) {
+                idle_.emplace(it->second, Idle{ptr, epoch_});
+                idle_bytes_ += it->second;
+                live_bytes_ -= it->second;
+                live_.erase(it);
+                return;
+            }
+        }
+        c10::free_cpu(ptr);
+    }
+
+    mutable std::mutex mu_;
+    mutable std::unordered_map<void*, size_t> live_;  // large blocks handed out
+    mutable std::multimap<size_t, Idle> idle_;
+    mutable uint64_t epoch_ = 0;
+    mutable size_t live_bytes_ = 0, peak_live_ = 0, mapped_bytes_ = 0, idle_bytes_ = 0, peak_mapped_ = 0, reuses_ = 0, maps_ = 0, unmaps_ = 0;
+};
+
+// The process's allocator: made once, never destroyed (tensors freed during
+// static destruction still return to it).
+RecyclingAllocator* recycler = nullptr;
+std::once_flag installed;
+std::atomic<int> installed_policy{-1};
+
+void RecyclingAllocator::free_block(void* ptr) {
+    if (ptr) recycler->release(ptr);
+}
+
+}  // namespace
+
+const char* to_string(MemoryPolicy p) { return p == MemoryPolicy::Recycle ? "recycle" : "system"; }
+
+bool install_memory_policy(MemoryPolicy policy) {
+    bool first = false;
+    std::call_once(installed, [&] {
+        first = true;
+        installed_policy = static_cast<int>(policy);
+        if (policy == MemoryPolicy::Recycle) {
+            recycler = new RecyclingAllocator();
+            // Priority above the default's, so that LibTorch uses this one.
+            c10::SetCPUAllocator(recycler, 1);
+        }
+    });
+    return first || installed_policy == static_cast<int>(policy);
+}
+
+void recycle_idle_memory() {
+    if (recycler) recycler->recycle(false);
+}
+
+void before_evaluation(int index_in_scale) {
+    if (recycler) recycler->recycle(index_in_scale == 0);
+}
+
+void release_idle_memory() {
+    if (recycler) recycler->recycle(true);
+}
+
+MemoryStats memory_stats() { return recycler ? recycler->stats() : MemoryStats{}; }
+
+bool return_freed_memory_promptly() {
+#if defined(__GLIBC__)
+    return mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1;
+#else
+    return false;
+#endif
+}
+
+}  // namespace stylize::cli

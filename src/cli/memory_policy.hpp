@@ -1,0 +1,62 @@
+#pragma once
+// How the process gets and gives back large blocks of memory. A process-wide
+// decision, so it lives with the executables, not in the library.
+//
+// An evaluation allocates the same large tensors (activations, gradients,
+// up to ~70 MB each at 512 px) every time. glibc serves blocks above its mmap
+// threshold (at most 32 MiB) with a fresh mmap and unmaps them on free, so
+// every evaluation pays page faults and the kernel's zeroing for each of them
+// again: measured 2.9x slower on a 2-core AMD EPYC VM, a sixth of the wall
+// time in the kernel on a Xeon (docs/BENCHMARKS.md).
+//
+// Recycle (the default) installs a CPU allocator for LibTorch that keeps
+// freed large blocks mapped and hands them out again for a request of the
+// same size, so from the second evaluation on the working set is reused
+// without touching the kernel. Blocks that no evaluation has asked for since
+// the previous one (loading temporaries, another scale's sizes) are unmapped
+// at the next evaluation's start, so idle memory does not pile up.
+// System leaves glibc as it is.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace stylize::cli {
+
+enum class MemoryPolicy { Recycle, System };
+
+const char* to_string(MemoryPolicy);
+
+struct MemoryStats {
+    size_t mapped_bytes = 0;    ///< large blocks mapped now (in use + idle)
+    size_t idle_bytes = 0;      ///< of which idle, kept for reuse
+    size_t peak_mapped_bytes = 0;
+    size_t peak_live_bytes = 0;  ///< most large-block bytes in use at once
+    size_t reuses = 0, maps = 0, unmaps = 0;  ///< large requests served from the cache / by mmap; blocks unmapped
+};
+
+/// Installs `policy` for the rest of the process (the first call wins; later
+/// calls with another policy are ignored and return false).
+bool install_memory_policy(MemoryPolicy policy);
+
+/// With Recycle: unmaps the idle blocks that nobody asked for since the
+/// previous call. Call it before each evaluation (Hooks::before_evaluation);
+/// does nothing under System.
+void recycle_idle_memory();
+
+/// The Hooks::before_evaluation of a run: before the first evaluation of a
+/// scale every idle block goes (what the targets and the previous scale
+/// left), before the others those that the last evaluation did not reuse.
+void before_evaluation(int index_in_scale);
+
+/// With Recycle: unmaps every idle block (at the end of a job).
+void release_idle_memory();
+
+MemoryStats memory_stats();
+
+/// Makes glibc serve allocations of 1 MiB or more by mmap, so freed memory
+/// goes back to the system at once: for checkpointed runs under System,
+/// where fragmentation kept peak RSS higher. Returns false where the C
+/// library offers no such setting.
+bool return_freed_memory_promptly();
+
+}  // namespace stylize::cli
