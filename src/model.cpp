@@ -10,7 +10,8 @@
 #include <torch/script.h>
 
 #include "blocked_layout.hpp"
-#include "json.hpp"
+#include "model_metadata.hpp"
+#include "sha256.hpp"
 #include "stylize/errors.hpp"
 #include "winograd_conv.hpp"
 
@@ -34,60 +35,27 @@ LayerKind kind_of(const std::string& type_name, const std::string& path, size_t 
                      "module, as scripts/export_vgg19.py writes)");
 }
 
-std::vector<double> number_array(const json::Value* v, size_t n, const std::string& key,
-                                 const std::string& path) {
-    if (!v) return {};
-    if (v->type != json::Value::Type::Array || v->array.size() != n)
-        throw ModelError(path + ": metadata field '" + key + "' must be an array of " +
-                         std::to_string(n) + " numbers");
-    std::vector<double> out;
-    for (const auto& e : v->array) {
-        if (e.type != json::Value::Type::Number || !std::isfinite(e.number))
-            throw ModelError(path + ": metadata field '" + key + "' holds a non-number");
-        out.push_back(e.number);
+// The digest scripts/export_vgg19.py records (parameter_sha256): for each
+// parameter in state_dict order, its name ("0.weight", "0.bias", "2.weight",
+// ...) then its fp32 values, contiguous, as little-endian bytes (numpy's
+// tobytes() on the machines models are exported on).
+std::string parameter_sha256(const std::vector<std::pair<std::string, torch::Tensor>>& parameters) {
+    detail::Sha256 hash;
+    for (const auto& [name, tensor] : parameters) {
+        hash.update(name);
+        const auto t = tensor.to(torch::kCPU, torch::kFloat).contiguous();
+        const auto bytes = static_cast<size_t>(t.numel()) * sizeof(float);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        std::vector<uint8_t> le(bytes);
+        const auto* src = static_cast<const uint8_t*>(t.data_ptr());
+        for (size_t i = 0; i < bytes; i += 4)
+            for (size_t k = 0; k < 4; ++k) le[i + k] = src[i + 3 - k];
+        hash.update(le.data(), bytes);
+#else
+        hash.update(t.data_ptr(), bytes);
+#endif
     }
-    return out;
-}
-
-std::string string_field(const json::Value& root, const std::string& key, const std::string& fallback) {
-    const auto* v = root.find(key);
-    return v && v->type == json::Value::Type::String ? v->string : fallback;
-}
-
-void read_metadata(const std::string& text, ModelInfo& info) {
-    if (text.empty()) return;  // no metadata: ImageNet defaults, has_metadata stays false
-    json::Value root;
-    try {
-        root = json::parse(text);
-    } catch (const std::exception& e) {
-        throw ModelError(info.path + ": its stylize.json metadata is malformed (" + e.what() +
-                         "); re-export the model with scripts/export_vgg19.py");
-    }
-    if (root.type != json::Value::Type::Object)
-        throw ModelError(info.path + ": its stylize.json metadata is not a JSON object");
-    info.has_metadata = true;
-    info.weights = string_field(root, "weights", "unknown");
-    info.source = string_field(root, "source", "");
-    info.sha256 = string_field(root, "sha256", "");
-    info.channel_order = string_field(root, "channel_order", "RGB");
-    if (info.channel_order != "RGB" && info.channel_order != "BGR")
-        throw ModelError(info.path + ": metadata channel_order '" + info.channel_order +
-                         "' is neither RGB nor BGR");
-    if (auto m = number_array(root.find("mean"), 3, "mean", info.path); !m.empty()) info.mean = m;
-    if (auto s = number_array(root.find("std"), 3, "std", info.path); !s.empty()) info.std = s;
-    for (double s : info.std)
-        if (s <= 0) throw ModelError(info.path + ": metadata std values must be > 0");
-    if (auto r = number_array(root.find("value_range"), 2, "value_range", info.path); !r.empty()) {
-        info.value_min = r[0];
-        info.value_max = r[1];
-        if (!(info.value_max > info.value_min))
-            throw ModelError(info.path + ": metadata value_range must be increasing");
-    }
-    if (const auto* d = root.find("width_divisor"); d && d->type == json::Value::Type::Number) {
-        if (!(d->number >= 1 && d->number <= 4096))
-            throw ModelError(info.path + ": metadata width_divisor must be between 1 and 4096");
-        info.width_divisor = static_cast<int>(d->number);
-    }
+    return hash.hex_digest();
 }
 
 }  // namespace
@@ -141,7 +109,7 @@ FeatureExtractor FeatureExtractor::load(const std::string& path) {
         throw ModelError(path + ": not a readable TorchScript model (" + first_line(e.what()) +
                          "); re-export it with scripts/export_vgg19.py");
     }
-    read_metadata(extra["stylize.json"], info);
+    detail::read_model_metadata(extra["stylize.json"], info);
 
     // A whole VGG (features + classifier) is accepted: use its `features`.
     for (const auto& child : module.named_children())
@@ -149,6 +117,7 @@ FeatureExtractor FeatureExtractor::load(const std::string& path) {
 
     std::vector<Layer> layers;
     std::vector<LayerKind> kinds;
+    std::vector<std::pair<std::string, torch::Tensor>> parameters;  // as the module names them, for the digest
     size_t index = 0;
     try {
         for (const auto& child : module.named_children()) {
@@ -161,6 +130,8 @@ FeatureExtractor FeatureExtractor::load(const std::string& path) {
                 const auto b = child.value.attr("bias");
                 layer.bias = b.isTensor() ? b.toTensor().detach().to(torch::kFloat)
                                           : torch::zeros({layer.weight.size(0)});
+                parameters.emplace_back(child.name + ".weight", layer.weight);
+                if (b.isTensor()) parameters.emplace_back(child.name + ".bias", layer.bias);
                 if (layer.weight.dim() != 4 || layer.weight.size(2) != layer.weight.size(3) ||
                     layer.weight.size(2) % 2 == 0)
                     throw ModelError(path + ": layer " + std::to_string(index) +
@@ -190,6 +161,7 @@ FeatureExtractor FeatureExtractor::load(const std::string& path) {
             throw ModelError(path + ": " + l.name + " has NaN or infinite weights; the file is corrupt");
         channels = l.weight.size(0);
     }
+    info.sha256 = parameter_sha256(parameters);
     return FeatureExtractor(std::move(layers), std::move(info));
 }
 

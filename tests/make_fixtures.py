@@ -2,7 +2,9 @@
 """Makes the models the tests use, into a folder given on the command line:
 tiny.pt (narrow VGG19, width/8, via scripts/export_vgg19.py), nometa.pt (the
 same without metadata), notvgg.pt (a TorchScript module that is not a
-conv/relu stack), nan.pt (NaN weights), corrupt.pt (a truncated archive)."""
+conv/relu stack), nan.pt (NaN weights), corrupt.pt (a truncated archive),
+badhash.pt and edited.pt (recorded parameter SHA-256 does not match)."""
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +32,18 @@ with torch.no_grad():
 torch.jit.save(nan, os.path.join(out, "nan.pt"))
 
 torch.jit.save(torch.jit.script(nn.Sequential(nn.Linear(4, 4), nn.ReLU())), os.path.join(out, "notvgg.pt"))
+
+# Models whose recorded parameter SHA-256 no longer matches: badhash.pt has its
+# metadata's sha256 altered, edited.pt a weight changed under intact metadata.
+extra = {"stylize.json": ""}
+m = torch.jit.load(tiny, _extra_files=extra)
+meta = json.loads(extra["stylize.json"])
+good = meta["sha256"]
+meta["sha256"] = ("0" if good[0] != "0" else "1") + good[1:]
+torch.jit.save(m, os.path.join(out, "badhash.pt"), _extra_files={"stylize.json": json.dumps(meta, indent=1)})
+with torch.no_grad():
+    next(iter(m.parameters())).view(-1)[0] += 1e-3
+torch.jit.save(m, os.path.join(out, "edited.pt"), _extra_files={"stylize.json": extra["stylize.json"]})
 
 with open(tiny, "rb") as f:
     data = f.read()

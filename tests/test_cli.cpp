@@ -2,6 +2,10 @@
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
 #include "fixtures.hpp"
 #include "stylize/image_io.hpp"
 
@@ -145,6 +149,64 @@ TEST_CASE("cli: compare passes identical images and fails below threshold with e
     CHECK_THAT(diff.out, Catch::Contains("FAIL"));
     auto loose = run_cli("compare '" + (dir / "a.png") + "' '" + (dir / "b.png") + "' --min-psnr 20", dir);
     CHECK(loose.code == 0);
+}
+
+TEST_CASE("cli: compare --json prints JSON only, also for names with quotes and backslashes", "[cli]") {
+    TempDir dir;
+    fs::create_directories(dir / "ref");
+    fs::create_directories(dir / "new");
+    const std::string name = "q\"uo\\te \\\".png";  // q"uo\te \".png
+    auto a = fixtures::content_image();
+    stylize::save_image(dir / ("ref/" + name), a);
+    stylize::save_image(dir / ("new/" + name), a);
+    auto lines_of = [](const std::string& out) {
+        std::vector<nlohmann::json> lines;
+        std::istringstream in(out);
+        for (std::string l; std::getline(in, l);) {
+            INFO(l);
+            REQUIRE_NOTHROW(lines.push_back(nlohmann::json::parse(l)));
+        }
+        return lines;
+    };
+    // Folders: identical images (psnr +inf is written as null).
+    auto r = run_cli("compare '" + (dir / "ref") + "' '" + (dir / "new") + "' --json --min-ssim 0.99", dir);
+    INFO(r.out + r.err);
+    CHECK(r.code == 0);
+    auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["a"] == dir / ("ref/" + name));
+    CHECK(lines[0]["b"] == dir / ("new/" + name));
+    CHECK(lines[0]["psnr"].is_null());
+    CHECK(lines[0]["ssim"].get<double>() == Approx(1.0));
+    CHECK(lines[0]["max_diff"] == 0.0);
+    CHECK(lines[0]["ok"] == true);
+    CHECK_THAT(r.err, Catch::Contains("compare: 1 image(s), 1 ok, 0 failing"));  // the summary: on stderr
+
+    // Two files that differ, and a file missing from the second folder.
+    const std::string other = "other\\\"b.png";
+    stylize::save_image(dir / other, (a + 0.05 * torch::randn_like(a)).clamp(0, 1));
+    r = run_cli("compare '" + (dir / ("ref/" + name)) + "' '" + (dir / other) + "' --json --min-psnr 60", dir);
+    CHECK(r.code == 7);
+    lines = lines_of(r.out);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["a"] == dir / ("ref/" + name));
+    CHECK(lines[0]["b"] == dir / other);
+    CHECK(lines[0]["psnr"].is_number());
+    CHECK(lines[0]["psnr"].get<double>() < 60);
+    CHECK(lines[0]["ssim"].is_number());
+    CHECK(lines[0]["max_diff"].get<double>() > 0);
+    CHECK(lines[0]["ok"] == false);
+    stylize::save_image(dir / "ref/only\\here\".png", a);
+    r = run_cli("compare '" + (dir / "ref") + "' '" + (dir / "new") + "' --json", dir);
+    CHECK(r.code == 7);
+    lines = lines_of(r.out);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["ok"] == true);
+    CHECK(lines[1]["a"] == dir / "ref/only\\here\".png");
+    CHECK(lines[1]["b"].is_null());
+    CHECK(lines[1]["ok"] == false);
+    CHECK_THAT(lines[1]["error"].get<std::string>(), Catch::Contains("missing from"));
+    CHECK_THAT(r.err, Catch::Contains("2 image(s), 1 ok, 1 failing"));
 }
 
 TEST_CASE("cli: compare pairs folders by name; missing and extra files fail", "[cli]") {

@@ -2,6 +2,7 @@
 #include <torch/types.h>
 
 #include "fixtures.hpp"
+#include "stylize/compare.hpp"
 #include "stylize/image_ops.hpp"
 
 using namespace stylize;
@@ -68,4 +69,51 @@ TEST_CASE("resize shrinks by area and grows bicubically to the asked size", "[un
     CHECK(resize_long_side(img, 30).sizes() == torch::IntArrayRef({1, 3, 20, 30}));
     auto flat = torch::full({1, 3, 10, 10}, 0.4);
     CHECK(torch::allclose(resize_image(flat, 7, 13), torch::full({1, 3, 7, 13}, 0.4), 1e-5, 1e-6));
+}
+
+TEST_CASE("SSIM matches an independent computation of Wang et al. 2004", "[unit]") {
+    // Reference values from this pure-Python computation (a direct sum over
+    // each 11x11 Gaussian window, sigma 1.5, C1 = 0.01^2, C2 = 0.03^2, data
+    // range 1, valid windows only, mean over RGB; images smaller than the
+    // window use a window of their size with sigma scaled by size/11):
+    //
+    //   import math
+    //   def images(h, w):
+    //       a = [[[(6*x + 8*y + 30*c) / 255 for x in range(w)] for y in range(h)] for c in range(3)]
+    //       b = [[[a[c][y][x] + 4*((7*x + 3*y + 5*c) % 11 - 5) / 255 for x in range(w)] for y in range(h)]
+    //            for c in range(3)]
+    //       return a, b
+    //   def ssim(a, b, h, w):
+    //       win = min(11, h, w); sigma = 1.5 * win / 11
+    //       g = [math.exp(-((i - (win - 1) / 2) ** 2) / (2 * sigma * sigma)) for i in range(win)]
+    //       g = [v / sum(g) for v in g]
+    //       c1, c2 = 0.01 ** 2, 0.03 ** 2
+    //       total, n = 0.0, 0
+    //       for c in range(3):
+    //           for i in range(h - win + 1):
+    //               for j in range(w - win + 1):
+    //                   cells = [(g[u] * g[v], a[c][i+u][j+v], b[c][i+u][j+v]) for u in range(win) for v in range(win)]
+    //                   ma = sum(k * x for k, x, _ in cells); mb = sum(k * y for k, _, y in cells)
+    //                   va = sum(k * (x - ma) ** 2 for k, x, _ in cells)
+    //                   vb = sum(k * (y - mb) ** 2 for k, _, y in cells)
+    //                   cov = sum(k * (x - ma) * (y - mb) for k, x, y in cells)
+    //                   total += (2*ma*mb + c1) * (2*cov + c2) / ((ma*ma + mb*mb + c1) * (va + vb + c2)); n += 1
+    //       return total / n
+    //   for h, w in [(12, 14), (8, 9)]: print(h, w, ssim(*images(h, w), h, w))
+    auto images = [](int64_t h, int64_t w) {
+        auto a = torch::empty({1, 3, h, w}, torch::kDouble), b = torch::empty({1, 3, h, w}, torch::kDouble);
+        auto pa = a.accessor<double, 4>(), pb = b.accessor<double, 4>();
+        for (int64_t c = 0; c < 3; ++c)
+            for (int64_t y = 0; y < h; ++y)
+                for (int64_t x = 0; x < w; ++x) {
+                    pa[0][c][y][x] = static_cast<double>(6 * x + 8 * y + 30 * c) / 255;
+                    pb[0][c][y][x] = pa[0][c][y][x] + 4.0 * static_cast<double>((7 * x + 3 * y + 5 * c) % 11 - 5) / 255;
+                }
+        return std::make_pair(a, b);
+    };
+    const auto [a, b] = images(12, 14);
+    CHECK(stylize::compare_images(a, b).ssim == Approx(0.7592397589849903).margin(1e-9));
+    CHECK(stylize::compare_images(a, a).ssim == Approx(1.0).margin(1e-12));
+    const auto [sa, sb] = images(8, 9);  // smaller than the window
+    CHECK(stylize::compare_images(sa, sb).ssim == Approx(0.6525626823108386).margin(1e-9));
 }

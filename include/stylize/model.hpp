@@ -9,6 +9,7 @@
 
 #include <torch/types.h>
 
+#include "stylize/model_info.hpp"
 #include "stylize/options.hpp"
 
 namespace stylize {
@@ -17,21 +18,6 @@ namespace detail {
 class WinogradConv;
 struct ScratchArena;
 }
-
-/// Metadata stored with the model (the archive's extra file stylize.json).
-/// Missing metadata falls back to ImageNet normalisation; `has_metadata` says so.
-struct ModelInfo {
-    std::string path;
-    bool has_metadata = false;
-    std::string weights = "unknown";  ///< "imagenet", "random" or "unknown"
-    std::string source;               ///< where the weights came from
-    std::string sha256;               ///< hash of the parameters, from the export script
-    std::vector<double> mean{0.485, 0.456, 0.406};
-    std::vector<double> std{0.229, 0.224, 0.225};
-    double value_min = 0.0, value_max = 1.0;
-    std::string channel_order = "RGB";
-    int width_divisor = 1;
-};
 
 enum class LayerKind { Conv, Relu, Pool };
 
@@ -84,7 +70,10 @@ bool winograd_supported();
 class FeatureExtractor {
 public:
     /// Loads `path` (a TorchScript module whose children, or whose `features`
-    /// child's children, are Conv2d/ReLU/MaxPool2d/AvgPool2d). Throws ModelError.
+    /// child's children, are Conv2d/ReLU/MaxPool2d/AvgPool2d), reads its
+    /// metadata and computes the SHA-256 of its parameters (info().sha256).
+    /// Throws ModelError. Does not compare that digest with the one the
+    /// metadata records: load_model() (model_loader.hpp) does.
     static FeatureExtractor load(const std::string& path);
 
     /// Builds an extractor from layers directly (for tests).

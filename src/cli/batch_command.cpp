@@ -15,8 +15,8 @@
 #include "exit_codes.hpp"
 #include "memory_policy.hpp"
 #include "jobs_file.hpp"
-#include "json.hpp"
 #include "progress_printer.hpp"
+#include "provenance.hpp"
 #include "signals.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
@@ -252,11 +252,14 @@ int batch_command(BatchOptions& o) {
             ++computed;
         }
         if (report.is_open()) {
-            const auto prov = provenance_json(job, model, res.status == "ok" || res.status == "interrupted" ? &res.result : nullptr);
-            report << "{\"job\":" << index << ",\"status\":\"" << res.status << "\",\"error\":"
-                   << (res.error.empty() ? "null" : json::quote(res.error))
-                   << ",\"partial\":" << (res.partial.empty() ? "null" : json::quote(res.partial)) << ","
-                   << prov.substr(1) << "\n";
+            Json line;
+            line["job"] = index;
+            line["status"] = res.status;
+            line["error"] = res.error.empty() ? Json() : Json(res.error);
+            line["partial"] = res.partial.empty() ? Json() : Json(res.partial);
+            Json prov = provenance_record(job, model, res.status == "ok" || res.status == "interrupted" ? &res.result : nullptr);
+            for (auto it = prov.begin(); it != prov.end(); ++it) line[it.key()] = std::move(it.value());
+            report << dump_json(line) << "\n";
             report.flush();
         }
         if (exit_code == kInterrupted || exit_code == kTerminated) break;

@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "exit_codes.hpp"
+#include "json_output.hpp"
 #include "stylize/compare.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
@@ -23,6 +26,14 @@ std::set<std::string> image_names(const std::string& dir) {
             out.insert(e.path().filename().string());
     return out;
 }
+
+// A pair that could not be compared, or a file without its pair.
+struct Problem {
+    std::string a, b;  ///< the paths involved ("" where there is none)
+    std::string what;  ///< "NAME: missing from B", ...
+};
+
+Json path_or_null(const std::string& p) { return p.empty() ? Json() : Json(p); }
 
 }  // namespace
 
@@ -41,7 +52,7 @@ int compare_command(const CompareOptions& o) {
         throw InvalidArgument("--min-ssim must be in [0, 1]");
     if (!std::isfinite(o.max_diff)) throw InvalidArgument("--max-diff must be finite");
     std::vector<std::pair<std::string, std::string>> pairs;
-    std::vector<std::string> problems;
+    std::vector<Problem> problems;
     std::error_code ec;
     const bool dir_a = fs::is_directory(o.a, ec), dir_b = fs::is_directory(o.b, ec);
     if (dir_a != dir_b)
@@ -50,10 +61,10 @@ int compare_command(const CompareOptions& o) {
         const auto na = image_names(o.a), nb = image_names(o.b);
         for (const auto& n : na) {
             if (nb.count(n)) pairs.emplace_back((fs::path(o.a) / n).string(), (fs::path(o.b) / n).string());
-            else problems.push_back(n + ": missing from " + o.b);
+            else problems.push_back({(fs::path(o.a) / n).string(), "", n + ": missing from " + o.b});
         }
         for (const auto& n : nb)
-            if (!na.count(n)) problems.push_back(n + ": extra in " + o.b + " (not in " + o.a + ")");
+            if (!na.count(n)) problems.push_back({"", (fs::path(o.b) / n).string(), n + ": extra in " + o.b + " (not in " + o.a + ")"});
     } else {
         pairs.emplace_back(o.a, o.b);
     }
@@ -64,9 +75,9 @@ int compare_command(const CompareOptions& o) {
         const auto ia = load_image(pa), ib = load_image(pb);
         const std::string name = dir_a ? fs::path(pa).filename().string() : pb;
         if (ia.rgb.sizes() != ib.rgb.sizes()) {
-            problems.push_back(name + ": sizes differ (" + std::to_string(ia.rgb.size(3)) + "x" +
-                               std::to_string(ia.rgb.size(2)) + " vs " + std::to_string(ib.rgb.size(3)) + "x" +
-                               std::to_string(ib.rgb.size(2)) + ")");
+            problems.push_back({pa, pb, name + ": sizes differ (" + std::to_string(ia.rgb.size(3)) + "x" +
+                                            std::to_string(ia.rgb.size(2)) + " vs " + std::to_string(ib.rgb.size(3)) +
+                                            "x" + std::to_string(ib.rgb.size(2)) + ")"});
             continue;
         }
         const auto d = compare_images(ia.rgb, ib.rgb);
@@ -78,21 +89,31 @@ int compare_command(const CompareOptions& o) {
         failed += !why.empty();
         passed += why.empty();
         if (o.json) {
-            std::printf("{\"a\":\"%s\",\"b\":\"%s\",\"psnr\":%s,\"ssim\":%.6f,\"max_diff\":%.3f,\"ok\":%s}\n",
-                        pa.c_str(), pb.c_str(), std::isinf(d.psnr) ? "null" : std::to_string(d.psnr).c_str(),
-                        d.ssim, levels, why.empty() ? "true" : "false");
+            // psnr is +inf for identical images: dump_json writes it as null.
+            const Json line = {{"a", pa}, {"b", pb}, {"psnr", d.psnr}, {"ssim", d.ssim}, {"max_diff", levels},
+                               {"ok", why.empty()}};
+            std::printf("%s\n", dump_json(line).c_str());
         } else {
             std::printf("%s  PSNR %s dB  SSIM %.5f  max diff %.1f/255  %s\n", name.c_str(),
                         std::isinf(d.psnr) ? "inf" : std::to_string(d.psnr).substr(0, 6).c_str(), d.ssim, levels,
                         why.empty() ? "ok" : ("FAIL" + why).c_str());
         }
     }
-    for (const auto& p : problems) std::printf("%s  FAIL\n", p.c_str());
+    for (const auto& p : problems) {
+        if (o.json) {
+            const Json line = {{"a", path_or_null(p.a)}, {"b", path_or_null(p.b)}, {"ok", false}, {"error", p.what}};
+            std::printf("%s\n", dump_json(line).c_str());
+        } else {
+            std::printf("%s  FAIL\n", p.what.c_str());
+        }
+    }
     // Every pair that was compared and passed, against everything that was
     // expected: size mismatches and missing/extra files count as failures.
     const size_t total = passed + static_cast<size_t>(failed) + problems.size();
     const size_t bad = total - passed;
-    std::printf("compare: %zu image(s), %zu ok, %zu failing\n", total, passed, bad);
+    // With --json, stdout carries JSON only: the summary goes to the log (stderr).
+    if (o.json) spdlog::info("compare: {} image(s), {} ok, {} failing", total, passed, bad);
+    else std::printf("compare: %zu image(s), %zu ok, %zu failing\n", total, passed, bad);
     std::fflush(stdout);
     return bad ? kCompareFailed : kOk;
 }

@@ -18,6 +18,10 @@ struct CompareOptions {
 void setup_compare_command(CLI::App& app, CompareOptions& o);
 
 /// Prints one line per pair and a summary; returns 0, or kCompareFailed.
+/// With `json`, stdout carries one JSON object per line only: per pair
+/// {"a","b","psnr" (null when identical),"ssim","max_diff","ok"}, per missing,
+/// extra or mismatched file {"a","b" (null where absent),"ok":false,"error"};
+/// the summary goes to the log on stderr.
 int compare_command(const CompareOptions& o);
 
 }  // namespace stylize::cli

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "json_output.hpp"
+
 namespace stylize::cli {
 
 std::string format_duration(double s) {
@@ -26,12 +28,12 @@ void ProgressPrinter::operator()(const Progress& p) {
     const double eta = rate > 0 ? (p.total - p.evaluation) / rate : -1;
     const auto& l = p.losses;
     if (mode_ == ProgressMode::Json) {
-        std::fprintf(out_,
-                     "{\"event\":\"progress\",\"evaluation\":%d,\"total\":%d,\"scale\":%d,\"scales\":%d,"
-                     "\"height\":%lld,\"width\":%lld,\"loss\":%.6g,\"content\":%.6g,\"style\":%.6g,\"tv\":%.6g,"
-                     "\"elapsed\":%.3f}\n",
-                     p.evaluation, p.total, p.scale, p.scales, static_cast<long long>(p.height),
-                     static_cast<long long>(p.width), l.total, l.content, l.style, l.tv, p.elapsed_seconds);
+        // Losses that are not finite are written as null (dump_json).
+        const Json line = {{"event", "progress"}, {"evaluation", p.evaluation}, {"total", p.total},
+                           {"scale", p.scale},    {"scales", p.scales},         {"height", p.height},
+                           {"width", p.width},    {"loss", l.total},            {"content", l.content},
+                           {"style", l.style},    {"tv", l.tv},                 {"elapsed", p.elapsed_seconds}};
+        std::fprintf(out_, "%s\n", dump_json(line).c_str());
         std::fflush(out_);
         return;
     }

@@ -10,10 +10,10 @@
 
 #include "exit_codes.hpp"
 #include "memory_policy.hpp"
-#include "model_locator.hpp"
 #include "progress_printer.hpp"
 #include "signals.hpp"
 #include "stylize/errors.hpp"
+#include "stylize/model_loader.hpp"
 #include "stylize/runtime_info.hpp"
 
 namespace fs = std::filesystem;
@@ -78,18 +78,30 @@ int largest_fitting_size(const FeatureExtractor& model, int64_t h, int64_t w, co
     return lo;
 }
 
+namespace {
+
+// Path of the running executable (/proc/self/exe), or "" if unknown.
+std::string executable_path() {
+    std::error_code ec;
+    const auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string() : p.string();
+}
+
+}  // namespace
+
 FeatureExtractor load_configured_model(const RunOptions& o) {
-    const auto where = locate_model(o.model, std::getenv("STYLIZE_MODEL"), STYLIZE_INSTALL_MODEL_DIR, executable_path());
-    auto model = FeatureExtractor::load(where.path);
+    ModelRequest request;
+    request.path = o.model;
+    const char* env = std::getenv("STYLIZE_MODEL");
+    request.env_path = env ? env : "";
+    request.install_dir = STYLIZE_INSTALL_MODEL_DIR;
+    request.executable_path = executable_path();
+    auto loaded = load_model(request);
+    auto model = std::move(loaded.model);
     const auto& info = model.info();
     spdlog::debug("model {} ({}, sha256 {})", info.path, info.source.empty() ? info.weights : info.source,
-                  info.sha256.empty() ? "?" : info.sha256.substr(0, 12));
-    if (!info.has_metadata)
-        spdlog::warn("{} has no stylize metadata; assuming ImageNet normalisation (RGB, [0,1], mean/std of "
-                     "torchvision)", info.path);
-    if (info.weights == "random")
-        spdlog::warn("{} has RANDOM weights: it transfers colour and texture but not what a trained VGG19 sees. "
-                     "For real results run scripts/get_model.sh --imagenet (needs internet once).", info.path);
+                  info.sha256.substr(0, 12));
+    for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
     ExtractorConfig cfg;
     cfg.device = resolve_device(o.job.engine.device);
     cfg.layout = o.layout;

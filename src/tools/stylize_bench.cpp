@@ -4,6 +4,7 @@
 // dtype and thread count. One JSON object on stdout. See docs/BENCHMARKS.md.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <ctime>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 
+#include "json_output.hpp"
 #include "memory_policy.hpp"
 #include <sys/resource.h>
 #include <torch/types.h>
@@ -30,8 +32,17 @@
 
 using namespace stylize;
 using Clock = std::chrono::steady_clock;
+using stylize::cli::Json;
 
 namespace {
+
+// x to `digits` decimals: measurements are printed no finer than they mean.
+double rounded(double x, int digits) {
+    const double scale = std::pow(10.0, digits);
+    return std::round(x * scale) / scale;
+}
+
+void print_json(const Json& j) { std::printf("%s\n", stylize::cli::dump_json(j).c_str()); }
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
@@ -89,8 +100,8 @@ int ceiling(int threads, Precision precision, bool winograd) {
     times.erase(times.begin(), times.begin() + 2);  // warm-up
     const double t = median(times);
     const double gflop = 2 * (2.0 * c * c * 9 * s * s) / 1e9;
-    std::printf("{\"impl\":\"ceiling\",\"conv_algorithm\":\"%s\",\"threads\":%d,\"precision\":\"%s\",\"gflops\":%.2f,"
-                "\"seconds\":%.6f}\n", winograd ? "winograd" : "direct", threads, to_string(precision), gflop / t, t);
+    print_json({{"impl", "ceiling"}, {"conv_algorithm", winograd ? "winograd" : "direct"}, {"threads", threads},
+                {"precision", to_string(precision)}, {"gflops", rounded(gflop / t, 2)}, {"seconds", rounded(t, 6)}});
     return 0;
 }
 
@@ -160,16 +171,16 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
         ratio.push_back(tb.back() / ta.back());
     }
     auto list = [](const std::vector<double>& v) {
-        std::string s;
-        for (double x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-        return "[" + s + "]";
+        Json out = Json::array();
+        for (double x : v) out.push_back(rounded(x, 6));
+        return out;
     };
-    std::printf("{\"impl\":\"pairs\",\"size\":%d,\"a\":\"%s\",\"b\":\"%s\",\"pairs\":%d,\"a_median\":%.4f,"
-                "\"b_median\":%.4f,\"b_over_a_median\":%.4f,\"b_over_a_min\":%.4f,\"b_over_a_max\":%.4f,"
-                "\"a_seconds\":%s,\"b_seconds\":%s}\n",
-                size, cfg[0].text.c_str(), cfg[1].text.c_str(), npairs, median(ta), median(tb), median(ratio),
-                *std::min_element(ratio.begin(), ratio.end()), *std::max_element(ratio.begin(), ratio.end()),
-                list(ta).c_str(), list(tb).c_str());
+    print_json({{"impl", "pairs"}, {"size", size}, {"a", cfg[0].text}, {"b", cfg[1].text}, {"pairs", npairs},
+                {"a_median", rounded(median(ta), 4)}, {"b_median", rounded(median(tb), 4)},
+                {"b_over_a_median", rounded(median(ratio), 4)},
+                {"b_over_a_min", rounded(*std::min_element(ratio.begin(), ratio.end()), 4)},
+                {"b_over_a_max", rounded(*std::max_element(ratio.begin(), ratio.end()), 4)},
+                {"a_seconds", list(ta)}, {"b_seconds", list(tb)}});
     return 0;
 }
 
@@ -264,12 +275,21 @@ int main(int argc, char** argv) {
         const double gflop = gflop_per_evaluation(model, o, size, size);
         const auto& l = result.losses;
         const char* layout_name = layout == Layout::Auto ? "auto" : layout == Layout::ChannelsLast ? "channels-last" : "contiguous";
-        std::printf("{\"impl\":\"stylize\",\"conv_algorithm\":\"%s\",\"winograd_layers\":%d,\"layout\":\"%s\",\"checkpoint\":%s,\"size\":%d,\"height\":%d,\"width\":%d,\"threads\":%d,\"precision\":\"%s\","
-                    "\"evaluations\":%d,\"seconds_per_eval_median\":%.6f,\"cpu_seconds_per_eval_median\":%.6f,\"peak_rss_mb\":%.1f,\"gflop_per_eval\":%.3f,"
-                    "\"user_seconds_per_eval_median\":%.6f,\"sys_seconds_per_eval_median\":%.6f,\"page_faults_per_eval_median\":%.0f,\"memory_policy\":\"%s\",\"recycled_peak_mb\":%.1f,\"large_live_peak_mb\":%.1f,"
-                    "\"gflops\":%.2f,\"loss_total\":%.6g,\"loss_content\":%.6g,\"loss_style\":%.6g,\"loss_tv\":%.6g}\n",
-                    model.winograd_layers() > 0 ? "winograd" : "direct", model.winograd_layers(), layout_name, checkpoint ? "true" : "false", size, size, size, threads, to_string(precision), result.evaluations, t, median(cpu_per_eval),
-                    peak_rss_bytes() / 1048576.0, gflop, median(user_per_eval), median(sys_per_eval), median(faults_per_eval), cli::to_string(memory_policy), cli::memory_stats().peak_mapped_bytes / 1048576.0, cli::memory_stats().peak_live_bytes / 1048576.0, t > 0 ? gflop / t : 0.0, l.total, l.content, l.style, l.tv);
+        print_json({{"impl", "stylize"}, {"conv_algorithm", model.winograd_layers() > 0 ? "winograd" : "direct"},
+                    {"winograd_layers", model.winograd_layers()}, {"layout", layout_name}, {"checkpoint", checkpoint},
+                    {"size", size}, {"height", size}, {"width", size}, {"threads", threads},
+                    {"precision", to_string(precision)}, {"evaluations", result.evaluations},
+                    {"seconds_per_eval_median", rounded(t, 6)},
+                    {"cpu_seconds_per_eval_median", rounded(median(cpu_per_eval), 6)},
+                    {"peak_rss_mb", rounded(peak_rss_bytes() / 1048576.0, 1)}, {"gflop_per_eval", rounded(gflop, 3)},
+                    {"user_seconds_per_eval_median", rounded(median(user_per_eval), 6)},
+                    {"sys_seconds_per_eval_median", rounded(median(sys_per_eval), 6)},
+                    {"page_faults_per_eval_median", median(faults_per_eval)},
+                    {"memory_policy", cli::to_string(memory_policy)},
+                    {"recycled_peak_mb", rounded(cli::memory_stats().peak_mapped_bytes / 1048576.0, 1)},
+                    {"large_live_peak_mb", rounded(cli::memory_stats().peak_live_bytes / 1048576.0, 1)},
+                    {"gflops", rounded(t > 0 ? gflop / t : 0.0, 2)}, {"loss_total", l.total},
+                    {"loss_content", l.content}, {"loss_style", l.style}, {"loss_tv", l.tv}});
         (void)json;
         return 0;
     } catch (const std::exception& e) {

@@ -1,22 +1,29 @@
-// libFuzzer target for src/json.cpp (model metadata reader and string quoter).
+// libFuzzer target for the untrusted JSON stylize reads and writes: the model
+// metadata reader (src/model_metadata.cpp, nlohmann-json underneath) and the
+// CLI's JSON writer (src/cli/json_output.hpp).
 //
 // Properties checked on every input:
-//  1. json::parse either returns or throws std::invalid_argument; nothing else.
-//  2. A parsed document, written back out (strings through json::quote, numbers
-//     with 17 significant digits), parses again to an identical document.
-//  3. For the raw input s taken as a string: parse(quote(s)) is a String equal
-//     to s (quote must escape everything the reader rejects or rewrites).
+//  1. read_model_metadata(text) either returns or throws ModelError naming the
+//     file; any other exception escaping is a bug.
+//  2. When it returns, the ModelInfo is usable: RGB or BGR, three finite
+//     means, three finite stds > 0, a finite increasing value range, a width
+//     divisor in [1, 4096]; has_metadata exactly when the text is not empty.
+//  3. The raw input as a string value: dump_json never throws and always
+//     writes JSON that parses back; for valid UTF-8 it parses back to the
+//     input, also through the metadata reader ({"source": input}).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <stdexcept>
+#include <exception>
 #include <string>
 
-#include "json.hpp"
+#include <nlohmann/json.hpp>
 
-using stylize::json::Value;
+#include "cli/json_output.hpp"
+#include "model_metadata.hpp"
+#include "stylize/errors.hpp"
 
 namespace {
 
@@ -25,110 +32,66 @@ namespace {
     std::abort();
 }
 
-std::string number_text(double d) {
-    if (std::isinf(d)) return d > 0 ? "1e999" : "-1e999";  // strtod maps these back to +-inf
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", d);
-    return buf;
+const char* const kPath = "fuzz.pt";
+
+void check_info(const stylize::ModelInfo& info, bool has_text) {
+    if (info.has_metadata != has_text) fail("has_metadata does not follow the text");
+    if (info.path != kPath) fail("path changed");
+    if (info.channel_order != "RGB" && info.channel_order != "BGR") fail("channel_order", info.channel_order);
+    if (info.mean.size() != 3 || info.std.size() != 3) fail("mean/std are not 3 values");
+    for (double m : info.mean)
+        if (!std::isfinite(m)) fail("mean not finite");
+    for (double s : info.std)
+        if (!std::isfinite(s) || !(s > 0)) fail("std not finite and > 0");
+    if (!std::isfinite(info.value_min) || !std::isfinite(info.value_max) || !(info.value_max > info.value_min))
+        fail("value range");
+    if (info.width_divisor < 1 || info.width_divisor > 4096) fail("width_divisor");
 }
 
-void write(const Value& v, std::string& out) {
-    switch (v.type) {
-        case Value::Type::Null: out += "null"; break;
-        case Value::Type::Bool: out += v.boolean ? "true" : "false"; break;
-        case Value::Type::Number: out += number_text(v.number); break;
-        case Value::Type::String: out += stylize::json::quote(v.string); break;
-        case Value::Type::Array: {
-            out += '[';
-            for (size_t i = 0; i < v.array.size(); ++i) {
-                if (i) out += ',';
-                write(v.array[i], out);
-            }
-            out += ']';
-            break;
-        }
-        case Value::Type::Object: {
-            out += '{';
-            bool first = true;
-            for (const auto& [key, child] : v.object) {
-                if (!first) out += ',';
-                first = false;
-                out += stylize::json::quote(key);
-                out += ':';
-                write(child, out);
-            }
-            out += '}';
-            break;
-        }
+// 1 + 2. Returns whether the text was accepted.
+bool read(const std::string& text, stylize::ModelInfo& info) {
+    info = stylize::ModelInfo{};
+    info.path = kPath;
+    try {
+        stylize::detail::read_model_metadata(text, info);
+    } catch (const stylize::ModelError& e) {
+        if (std::string(e.what()).rfind(std::string(kPath) + ": ", 0) != 0) fail("ModelError does not name the file:", e.what());
+        return false;
+    } catch (const std::exception& e) {
+        fail("an exception other than ModelError escaped:", e.what());
     }
-}
-
-bool same(const Value& a, const Value& b) {
-    if (a.type != b.type) return false;
-    switch (a.type) {
-        case Value::Type::Null: return true;
-        case Value::Type::Bool: return a.boolean == b.boolean;
-        case Value::Type::Number:
-            // The reader never yields NaN ('n' cannot start a number), so == is exact.
-            return a.number == b.number && std::signbit(a.number) == std::signbit(b.number);
-        case Value::Type::String: return a.string == b.string;
-        case Value::Type::Array:
-            if (a.array.size() != b.array.size()) return false;
-            for (size_t i = 0; i < a.array.size(); ++i)
-                if (!same(a.array[i], b.array[i])) return false;
-            return true;
-        case Value::Type::Object: {
-            if (a.object.size() != b.object.size()) return false;
-            auto ib = b.object.begin();
-            for (const auto& [key, child] : a.object) {
-                if (key != ib->first || !same(child, ib->second)) return false;
-                ++ib;
-            }
-            return true;
-        }
-    }
-    return false;
-}
-
-void check_value(const Value& v) {
-    if (v.type == Value::Type::Number && std::isnan(v.number)) fail("parse produced NaN");
-    if (v.type != Value::Type::Object && v.find("x") != nullptr) fail("find on a non-object");
-    for (const auto& c : v.array) check_value(c);
-    for (const auto& [key, c] : v.object) {
-        if (v.find(key) != &c) fail("find does not return the member", key);
-        check_value(c);
-    }
+    check_info(info, !text.empty());
+    return true;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
+    stylize::ModelInfo info;
+    read(text, info);
 
-    // 1 + 2: parse, write back, parse again.
-    bool parsed = false;
-    Value v;
+    // 3. The writer on arbitrary bytes. Any exception here is a bug.
+    using stylize::cli::Json;
+    const std::string written = stylize::cli::dump_json(Json(text));
+    Json back;
     try {
-        v = stylize::json::parse(text);
-        parsed = true;
-    } catch (const std::invalid_argument&) {
+        back = Json::parse(written);
+    } catch (const std::exception& e) {
+        fail("dump_json wrote invalid JSON:", e.what());
     }
-    if (parsed) {
-        check_value(v);
-        std::string again;
-        write(v, again);
-        Value w;
-        try {
-            w = stylize::json::parse(again);
-        } catch (const std::invalid_argument& e) {
-            fail("re-serialised document does not parse:", e.what());
-        }
-        if (!same(v, w)) fail("re-serialised document differs:", again);
+    if (!back.is_string()) fail("a string was not written as a string");
+    bool valid_utf8 = true;
+    try {
+        (void)Json(text).dump();  // the strict handler throws on invalid UTF-8
+    } catch (const nlohmann::json::type_error&) {
+        valid_utf8 = false;
     }
-
-    // 3: quote round trip on arbitrary bytes. Any exception here is a bug.
-    const std::string quoted = stylize::json::quote(text);
-    const Value s = stylize::json::parse(quoted);
-    if (s.type != Value::Type::String || s.string != text) fail("parse(quote(s)) != s:", quoted);
+    if (valid_utf8) {
+        if (back.get<std::string>() != text) fail("dump_json did not round-trip:", written);
+        const std::string meta = stylize::cli::dump_json(Json{{"source", text}, {"weights", "random"}});
+        if (!read(meta, info)) fail("written metadata was refused:", meta);
+        if (info.source != text || info.weights != "random") fail("written metadata read back differently:", meta);
+    }
     return 0;
 }

@@ -26,7 +26,8 @@ def write(target, files):
             f.write(data)
 
 
-# --- fuzz_json: metadata as scripts/export_vgg19.py writes it, plus odd corners.
+# --- fuzz_json: metadata as scripts/export_vgg19.py writes it, plus odd corners
+# (the target reads it with src/model_metadata.cpp).
 def vgg_layer_names(cfg):
     names, block, idx = [], 1, 1
     for v in cfg:
@@ -64,6 +65,10 @@ write("fuzz_json", {
     "escapes.json": r'{"s":"a\"b\\c\/\b\f\n\r\t\u00e9\ud83d\ude00","n":[-0,1.5e-3,-2E+2,0.1],"t":true,"f":false,"z":null}',
     "nested.json": "[[[{\"a\":[{}]}]],[],{\"\":\"\"}]",
     "number.json": " -12.5e3 ",
+    # Metadata the reader must refuse with a ModelError (or accept safely).
+    "bad_fields.json": '{"channel_order":"RGBA","std":[0,1,1],"value_range":[1,0],"width_divisor":4097}',
+    "loose_numbers.json": '{"mean":[01,.5,1.],"std":[1e999,-0,2]}',
+    "deep.json": '{"a":' + "[" * 70 + "]" * 70 + "}",
 })
 
 # --- fuzz_options: layer lists and number lists.
