@@ -108,11 +108,23 @@ LoadedImage load_image(const std::string& path, const LoadOptions& options) {
     return img;
 }
 
-bool is_supported_output(const std::string& path) {
+OutputFormat output_format(const std::string& path) {
+    struct Row {
+        const char* extension;
+        OutputFormat format;
+    };
+    static const Row rows[] = {
+        {".png", {true, true, true}},    {".jpg", {true, false, false}}, {".jpeg", {true, false, false}},
+        {".webp", {true, false, true}},  {".tif", {true, true, true}},   {".tiff", {true, true, true}},
+        {".bmp", {true, false, false}},
+    };
     const auto ext = lower_extension(path);
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".tif" ||
-           ext == ".tiff" || ext == ".bmp";
+    for (const auto& row : rows)
+        if (ext == row.extension) return row.format;
+    return {};
 }
+
+bool is_supported_output(const std::string& path) { return output_format(path).writable; }
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
     const fs::path target(path);
@@ -148,14 +160,15 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 
 void save_image(const std::string& path, const torch::Tensor& rgb, const SaveOptions& options,
                 const torch::Tensor& alpha) {
-    if (!is_supported_output(path))
+    const auto format = output_format(path);
+    if (!format.writable)
         throw ImageError(path + ": unsupported output format '" + lower_extension(path) +
                          "' (use .png, .jpg, .webp, .tif or .bmp)");
     if (options.bit_depth != 8 && options.bit_depth != 16)
         throw InvalidArgument("--bit-depth must be 8 or 16, got " + std::to_string(options.bit_depth));
     const auto ext = lower_extension(path);
     const bool sixteen = options.bit_depth == 16;
-    if (sixteen && ext != ".png" && ext != ".tif" && ext != ".tiff")
+    if (sixteen && !format.sixteen_bit)
         throw InvalidArgument("--bit-depth 16 needs a .png or .tif output, not " + ext);
     if (!rgb.defined() || rgb.dim() != 4 || rgb.size(1) != 3)
         throw InvalidArgument("save_image: expected a (1,3,H,W) tensor");
@@ -164,7 +177,7 @@ void save_image(const std::string& path, const torch::Tensor& rgb, const SaveOpt
 
     const double maxv = sixteen ? 65535.0 : 255.0;
     auto t = rgb.detach().to(at::kFloat).cpu().clamp(0, 1);
-    const bool with_alpha = alpha.defined() && ext != ".jpg" && ext != ".jpeg" && ext != ".bmp";
+    const bool with_alpha = alpha.defined() && format.alpha;
     if (with_alpha) {
         auto a = alpha.detach().to(at::kFloat).cpu();
         if (a.size(2) != t.size(2) || a.size(3) != t.size(3))

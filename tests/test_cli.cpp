@@ -50,6 +50,73 @@ TEST_CASE("cli: --help and --version exit 0 and list what matters", "[cli]") {
     CHECK_THAT(v.out, Catch::Contains("LibTorch") && Catch::Contains("cpu"));
 }
 
+TEST_CASE("cli: --help shows each option's choices as a|b|c, and the commands", "[cli]") {
+    TempDir dir;
+    const auto h = run_cli("--help", dir);
+    REQUIRE(h.code == 0);
+    CHECK(h.out.find("->") == std::string::npos);  // not CLI11's internal enum mapping
+    for (const char* choices : {"--pooling max|avg", "--optimizer lbfgs|adam", "--init content|noise",
+                                "--colors style|luminance|match|histogram", "--precision fp32|tf32|bf16",
+                                "--layout auto|contiguous|channels-last", "--conv-algorithm auto|winograd|direct",
+                                "--checkpoint auto|on|off", "--progress auto|line|log|json|none"}) {
+        INFO(choices);
+        CHECK_THAT(h.out, Catch::Contains(choices));
+    }
+    CHECK_THAT(h.out, Catch::Contains("Commands:") && Catch::Contains("  batch ") && Catch::Contains("  compare ") &&
+                          Catch::Contains("Model search order") && Catch::Contains("Exit codes"));
+    // Each command's own help, with its footers, and the same plain choices.
+    const auto b = run_cli("batch --help", dir);
+    CHECK(b.code == 0);
+    CHECK_THAT(b.out, Catch::Contains("Usage: stylize batch") && Catch::Contains("--skip-existing") &&
+                          Catch::Contains("--pooling max|avg") && Catch::Contains("Model search order") &&
+                          Catch::Contains("Exit codes"));
+    CHECK(b.out.find("->") == std::string::npos);
+    CHECK(b.out.find("Positionals") == std::string::npos);  // not the main form's
+    const auto c = run_cli("compare --help", dir);
+    CHECK(c.code == 0);
+    CHECK_THAT(c.out, Catch::Contains("Usage: stylize compare") && Catch::Contains("--min-psnr") &&
+                          Catch::Contains("Exit codes"));
+    // A value that is not one of the choices: one line naming them, exit 2.
+    const auto bad = run_cli("a.png b.png -o c.png --pooling sum", dir);
+    CHECK(bad.code == 2);
+    CHECK(bad.err == "stylize: error: --pooling: sum is not one of max|avg (see --help)\n");
+}
+
+TEST_CASE("cli: a command is only the first word; elsewhere batch or compare is a file", "[cli]") {
+    Inputs in;
+    fs::copy_file(in.style, in.dir / "batch");
+    fs::copy_file(in.style, in.dir / "compare");
+    const auto r = run_cli("'" + in.content + "' '" + (in.dir / "batch") + "' '" + (in.dir / "compare") +
+                               "' --model '" + fixtures::model() + "' -s 32 -n 2 --progress none -o '" +
+                               (in.dir / "o.png") + "'",
+                           in.dir);
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(fs::exists(in.dir / "o.png"));
+    // The main form's required arguments do not apply to a command, and its flags are not the command's.
+    auto c = run_cli("compare '" + in.content + "'", in.dir);
+    CHECK(c.code == 2);
+    CHECK(c.err == "stylize: error: b is required (see --help)\n");
+    c = run_cli("compare '" + in.content + "' '" + in.content + "' -o x.png", in.dir);
+    CHECK(c.code == 2);
+    CHECK_THAT(c.err, Catch::StartsWith("stylize: error: ") && Catch::Contains("-o"));
+}
+
+TEST_CASE("cli: 16-bit output whatever the case of .png/.tif; refused for .JPG", "[cli]") {
+    Inputs in;
+    for (const char* name : {"o.Png", "o.TIF"}) {
+        const auto r = run_cli(in.base() + " -n 2 --bit-depth 16 -o '" + (in.dir / name) + "'", in.dir);
+        INFO(name << ": " << r.err);
+        REQUIRE(r.code == 0);
+        CHECK(stylize::load_image(in.dir / name).bit_depth == 16);
+    }
+    const auto jpg = run_cli(in.base() + " -n 2 --bit-depth 16 -o '" + (in.dir / "o.JPG") + "'", in.dir);
+    CHECK(jpg.code == 2);
+    CHECK_THAT(jpg.err, Catch::Contains("--bit-depth 16 needs a .png or .tif output"));
+    CHECK(!fs::exists(in.dir / "o.JPG"));
+    CHECK(run_cli(in.base() + " -n 2 -o '" + (in.dir / "o.JPG") + "'", in.dir).code == 0);
+}
+
 TEST_CASE("cli: a missing input exits 3 naming the file", "[cli]") {
     Inputs in;
     const auto r = run_cli("'" + (in.dir / "nope.jpg") + "' '" + in.style + "' -o '" + (in.dir / "o.png") +

@@ -1,8 +1,13 @@
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <catch2/catch.hpp>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <torch/types.h>
 
 #include "fixtures.hpp"
@@ -118,6 +123,81 @@ TEST_CASE("header dimensions are read without decoding; huge images refused", "[
     CHECK_THROWS_WITH(load_image(dir / "a.jpg", small), Catch::Contains("--max-pixels"));
 }
 
+TEST_CASE("header dimensions equal the decoded size in every format the reader knows", "[unit]") {
+    TempDir dir;
+    // Odd sizes above 255 in one direction: a swapped width/height, a wrong
+    // byte order or a lost high byte shows.
+    const int64_t h = 37, w = 300;
+    const auto img = fixtures::content_image(h, w);
+    save_image(dir / "a.png", img);
+    save_image(dir / "a.jpg", img);
+    save_image(dir / "a.bmp", img);
+    save_image(dir / "lossless.webp", img);  // save_image writes lossless WebP: a VP8L chunk
+    cv::Mat bgr(static_cast<int>(h), static_cast<int>(w), CV_8UC3), bgra;
+    cv::randu(bgr, 0, 255);
+    cv::cvtColor(bgr, bgra, cv::COLOR_BGR2BGRA);
+    bgra(cv::Rect(0, 0, static_cast<int>(w / 2), static_cast<int>(h))).setTo(cv::Scalar(0, 0, 255, 0));  // an opaque image has no ALPH
+    cv::imwrite(dir / "lossy.webp", bgr, {cv::IMWRITE_WEBP_QUALITY, 80});          // VP8
+    cv::imwrite(dir / "lossy-alpha.webp", bgra, {cv::IMWRITE_WEBP_QUALITY, 80});   // VP8X (+ ALPH)
+    const std::pair<const char*, const char*> files[] = {
+        {"a.png", "IHDR"}, {"a.jpg", ""}, {"a.bmp", "BM"}, {"lossless.webp", "VP8L"},
+        {"lossy.webp", "VP8 "}, {"lossy-alpha.webp", "VP8X"}};
+    for (const auto& [name, tag] : files) {
+        INFO(name);
+        const auto bytes = fixtures::read_file(dir / name);
+        REQUIRE(bytes.find(tag) != std::string::npos);  // the variant this case is about
+        const auto decoded = load_image(dir / name);
+        const auto dims = read_image_dimensions(bytes);
+        CHECK(dims.first == decoded.rgb.size(2));
+        CHECK(dims.second == decoded.rgb.size(3));
+        CHECK(dims == std::make_pair(h, w));
+    }
+    // A top-down BMP stores a negative height.
+    auto bmp = fixtures::read_file(dir / "a.bmp");
+    const int32_t negative = -static_cast<int32_t>(h);
+    bmp.replace(22, 4, reinterpret_cast<const char*>(&negative), 4);  // little-endian on every CI machine
+    fixtures::write_file(dir / "top-down.bmp", bmp);
+    CHECK(read_image_dimensions(bmp) == std::make_pair(h, w));
+    CHECK(load_image(dir / "top-down.bmp").rgb.sizes() == torch::IntArrayRef({1, 3, h, w}));
+    // OpenCV reads no GIF, so the fixture's size is the one make_fixtures.py gave it (PIL, 40x24).
+    const auto gif = fixtures::read_file((fs::path(STYLIZE_FIXTURE_DIR) / "images" / "anim.gif").string());
+    REQUIRE(gif.compare(0, 3, "GIF") == 0);
+    CHECK(read_image_dimensions(gif) == std::make_pair<int64_t, int64_t>(24, 40));
+}
+
+TEST_CASE("output formats by extension, in any case", "[unit]") {
+    for (const char* name : {"a.png", "a.Png", "a.PNG", "a.tif", "a.TIF", "a.tiff", "a.TIFF"}) {
+        INFO(name);
+        CHECK(output_format(name).writable);
+        CHECK(output_format(name).sixteen_bit);
+        CHECK(output_format(name).alpha);
+    }
+    for (const char* name : {"a.jpg", "a.JPG", "a.Jpeg", "a.bmp", "a.BMP", "a.webp", "a.WEBP"}) {
+        INFO(name);
+        CHECK(output_format(name).writable);
+        CHECK(is_supported_output(name));
+        CHECK(!output_format(name).sixteen_bit);
+    }
+    CHECK(output_format("a.WebP").alpha);
+    CHECK(!output_format("a.JPG").alpha);
+    for (const char* name : {"a.gif", "a.GIF", "a", "png", "a.png.txt", ".png/x"}) {
+        INFO(name);
+        CHECK(!output_format(name).writable);
+        CHECK(!is_supported_output(name));
+    }
+    // save_image follows the same table.
+    TempDir dir;
+    SaveOptions so;
+    so.bit_depth = 16;
+    save_image(dir / "a.Png", fixtures::content_image(), so);
+    save_image(dir / "a.TIF", fixtures::content_image(), so);
+    CHECK(load_image(dir / "a.Png").bit_depth == 16);
+    CHECK(load_image(dir / "a.TIF").bit_depth == 16);
+    CHECK_THROWS_AS(save_image(dir / "a.JPG", fixtures::content_image(), so), InvalidArgument);
+    save_image(dir / "b.JPG", fixtures::content_image());
+    CHECK(load_image(dir / "b.JPG").rgb.size(3) == 64);
+}
+
 TEST_CASE("writes are atomic: failures leave nothing behind", "[unit]") {
     TempDir dir;
     auto img = fixtures::content_image();
@@ -128,12 +208,42 @@ TEST_CASE("writes are atomic: failures leave nothing behind", "[unit]") {
     nan[0][0][0][0] = NAN;
     CHECK_THROWS_AS(save_image(dir / "nan.png", nan), RuntimeFailure);
     CHECK(!fs::exists(dir / "nan.png"));
-    if (::geteuid() != 0) {  // root ignores permissions
+    // Failures that happen to root as well (CI runs as root, which ignores
+    // permissions). A folder where the file should go: the final rename fails.
+    fs::create_directories(dir / "taken.png");
+    CHECK_THROWS_WITH(save_image(dir / "taken.png", img), Catch::Contains("taken.png") && Catch::Contains("nothing was written"));
+    CHECK(fs::is_empty(dir / "taken.png"));
+    // A file where a parent folder should go: the folder cannot be created.
+    fixtures::write_file(dir / "plain", "x");
+    CHECK_THROWS_AS(save_image(dir / "plain/out.png", img), ImageError);
+    {
+        // A file-size limit of one byte: the write itself fails half-way.
+        rlimit before{};
+        REQUIRE(::getrlimit(RLIMIT_FSIZE, &before) == 0);
+        const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a kill, as in the CLI
+        rlimit tiny = before;
+        tiny.rlim_cur = 1;
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &tiny) == 0);
+        bool threw_image_error = false;
+        std::string message;
+        try {
+            save_image(dir / "big.png", img);
+        } catch (const ImageError& e) {
+            threw_image_error = true;
+            message = e.what();
+        }
+        ::setrlimit(RLIMIT_FSIZE, &before);
+        std::signal(SIGXFSZ, old_handler);
+        CHECK(threw_image_error);
+        CHECK_THAT(message, Catch::Contains("big.png") && Catch::Contains("nothing was written"));
+        CHECK(!fs::exists(dir / "big.png"));
+    }
+    if (::geteuid() != 0) {  // and a read-only folder, where permissions count
         fs::create_directories(dir / "ro");
         ::chmod((dir / "ro").c_str(), 0555);
         CHECK_THROWS_AS(save_image(dir / "ro/out.png", img), ImageError);
     }
     size_t files = 0;
     for (auto& e : fs::recursive_directory_iterator(dir.path)) files += e.is_regular_file();
-    CHECK(files == 1);
+    CHECK(files == 2);  // sub/deeper/out.png and the file "plain"
 }

@@ -34,8 +34,17 @@ struct SaveOptions {
     int jpeg_quality = 95;
 };
 
-/// True for extensions save_image can write (png, jpg, jpeg, webp, tif, tiff, bmp),
-/// case-insensitively. Folder scans (batch, compare) use the same list.
+/// What save_image can do with a path's extension, case-insensitively (".PNG"
+/// is ".png"). The one list of output formats: option checks, save_image and
+/// folder scans (batch, compare) all ask here.
+struct OutputFormat {
+    bool writable = false;     ///< png, jpg, jpeg, webp, tif, tiff, bmp
+    bool sixteen_bit = false;  ///< png, tif, tiff
+    bool alpha = false;        ///< png, webp, tif, tiff
+};
+OutputFormat output_format(const std::string& path);
+
+/// output_format(path).writable.
 bool is_supported_output(const std::string& path);
 
 /// Writes atomically: encodes in memory, writes a temporary file in the same

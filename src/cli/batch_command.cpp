@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <new>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -183,7 +184,20 @@ void setup_batch_command(CLI::App& app, BatchOptions& o) {
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     bind_job_options(app, o.run.job);
     bind_process_options(app, o.run);
-    // -s is --style here; the output size is --size.
+    // -s is --size, as in the main form; the style images have only the long --style.
+}
+
+JobFailure job_failure(const std::exception& e) {
+    JobFailure f;
+    if (const auto* torch_error = dynamic_cast<const c10::Error*>(&e)) {
+        const std::string what = torch_error->what();
+        f.message = "LibTorch: " + what.substr(0, what.find('\n'));
+    } else if (dynamic_cast<const std::bad_alloc*>(&e)) {
+        f.message = "out of memory; lower --size or --lbfgs-history";
+    } else {
+        f.message = e.what();  // the library's errors, and anything else (e.g. a std::runtime_error)
+    }
+    return f;
 }
 
 int batch_command(BatchOptions& o) {
@@ -236,15 +250,10 @@ int batch_command(BatchOptions& o) {
                 const int code = run_job(model, job, o.run, res, &cache);
                 if (code == kOk) ++ok;
                 else exit_code = code;
-            } catch (const Error& e) {
-                res.status = "failed";
-                res.error = e.what();
-                ++failed;
-                spdlog::error("{}{} failed: {}", job.progress_prefix, job.content, e.what());
-            } catch (const c10::Error& e) {
-                const std::string what = e.what();
-                res.status = "failed";
-                res.error = "LibTorch: " + what.substr(0, what.find('\n'));
+            } catch (const std::exception& e) {  // one failing job does not stop the others
+                const auto failure = job_failure(e);
+                res.status = failure.status;
+                res.error = failure.message;
                 ++failed;
                 spdlog::error("{}{} failed: {}", job.progress_prefix, job.content, res.error);
             }

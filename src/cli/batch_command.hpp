@@ -1,6 +1,7 @@
 #pragma once
 // `stylize batch`: every content x style pair (or the jobs of a jobs file),
 // one model load, style targets reused across contents, a JSON-lines report.
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,5 +41,16 @@ std::string format_output_name(const std::string& pattern, const std::string& co
 
 /// All jobs, in a fixed order, before sharding. Throws InvalidArgument.
 std::vector<JobSpec> build_jobs(const BatchOptions& o);
+
+/// What a job that threw becomes in the batch's log and report.
+struct JobFailure {
+    std::string status = "failed";
+    std::string message;  ///< the error's message; LibTorch's first line; advice for out of memory
+};
+
+/// Maps any exception a job throws (the library's errors, c10::Error,
+/// std::bad_alloc, std::runtime_error...) to its failure, so that the batch
+/// goes on with the next job.
+JobFailure job_failure(const std::exception& e);
 
 }  // namespace stylize::cli

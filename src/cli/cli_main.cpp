@@ -1,8 +1,11 @@
 #include "cli_main.hpp"
 
 #include <csignal>
-#include <cstring>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <sstream>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
@@ -47,63 +50,109 @@ const char* kFooter =
     "\nModel search order: --model, $STYLIZE_MODEL, the install folder (share/stylize/models), models/ of the\n"
     "project (next to the build folder). vgg19.pt (ImageNet) is preferred to vgg19-random.pt.\n\n";
 
+// What --help says about each form; the first line also goes in the list of commands.
+const char* kRunHelp =
+    "Neural style transfer (Gatys et al.) with a TorchScript VGG19.\n"
+    "  stylize CONTENT STYLE [STYLE...] -o OUT [options]\n"
+    "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR   (see stylize batch --help)\n"
+    "  stylize compare A B [--min-psnr DB] [--min-ssim S]\n"
+    "  stylize COMMAND --help";
+const char* kBatchHelp =
+    "Stylize many images: every content x style pair, or the jobs of a jobs file.\n"
+    "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR [options]\n"
+    "  stylize batch --jobs FILE [-O OUTDIR] [options]";
+const char* kCompareHelp = "Compare images (or folders of images) by PSNR, SSIM and max difference";
+
+// `stylize --help` lists the commands with the first line of each one's
+// description (`stylize COMMAND --help` shows all of it), and its usage puts
+// COMMAND first, where a command must be, not after the positionals.
+class Formatter : public CLI::Formatter {
+public:
+    std::string make_usage(const CLI::App* app, std::string name) const override {
+        const std::string usage = CLI::Formatter::make_usage(app, name);
+        const std::string badge = " [" + get_label("SUBCOMMAND") + "]";
+        const auto at = usage.find(badge);
+        if (at == std::string::npos) return usage;
+        return usage.substr(0, at) + "\n       " + name + " COMMAND [OPTIONS]" + usage.substr(at + badge.size());
+    }
+    std::string make_subcommand(const CLI::App* sub) const override {
+        std::stringstream out;
+        const std::string& d = sub->get_description();
+        CLI::detail::format_help(out, sub->get_name(), d.substr(0, d.find('\n')), column_width_);
+        return out.str();
+    }
+};
+
+/// A subcommand: its CLI11 app, and how to run it once parsed.
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;
+};
+
+/// Registers `stylize NAME`: `setup` binds its flags to an options struct
+/// owned by the command, `run` runs it. Its help ends with `footer` and the
+/// exit codes. `process` names the struct's RunOptions, whose -q/-v set the
+/// logging (without one: info level).
+template <class Options>
+Command add_command(CLI::App& parent, const std::string& name, const std::string& description,
+                    const std::string& footer, std::function<void(CLI::App&, Options&)> setup,
+                    std::function<int(Options&)> run, RunOptions Options::*process = nullptr) {
+    auto options = std::make_shared<Options>();
+    CLI::App* app = parent.add_subcommand(name, description);
+    app->group("Commands")->footer(footer + exit_code_table());
+    // Each command picks its own policy for repeated flags, not the main form's.
+    app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+    setup(*app, *options);
+    return {app, [options, run, process] {
+                const RunOptions* p = process ? &((*options).*process) : nullptr;
+                setup_logging(p && p->quiet, p && p->verbose);
+                return run(*options);
+            }};
+}
+
 }  // namespace
 
 int main_entry(int argc, char** argv) {
     std::signal(SIGXFSZ, SIG_IGN);  // a full disk or file-size limit is an error, not a kill
     try {
-        // `stylize compare A B ...` is its own command; anything else is a run.
-        if (argc > 1 && std::strcmp(argv[1], "compare") == 0) {
-            CLI::App app{"Compare images (or folders of images) by PSNR, SSIM and max difference", "stylize compare"};
-            CompareOptions o;
-            setup_compare_command(app, o);
-            app.footer(exit_code_table());
-            try {
-                app.parse(argc - 1, argv + 1);
-            } catch (const CLI::CallForHelp&) {
-                std::cout << app.help();
-                return kOk;
-            }
-            setup_logging(false, false);
-            return compare_command(o);
-        }
-
-        if (argc > 1 && std::strcmp(argv[1], "batch") == 0) {
-            CLI::App app{"Stylize many images: every content x style pair, or the jobs of a jobs file.\n"
-                         "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR [options]\n"
-                         "  stylize batch --jobs FILE [-O OUTDIR] [options]",
-                         "stylize batch"};
-            BatchOptions o;
-            setup_batch_command(app, o);
-            app.footer(std::string(kFooter) + exit_code_table());
-            try {
-                app.parse(argc - 1, argv + 1);
-            } catch (const CLI::CallForHelp&) {
-                std::cout << app.help();
-                return kOk;
-            }
-            setup_logging(o.run.quiet, o.run.verbose);
-            return batch_command(o);
-        }
-
-        CLI::App app{"Neural style transfer (Gatys et al.) with a TorchScript VGG19.\n"
-                     "  stylize CONTENT STYLE [STYLE...] -o OUT [options]\n"
-                     "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR   (see stylize batch --help)\n"
-                     "  stylize compare A B [--min-psnr DB] [--min-ssim S]",
-                     "stylize"};
+        CLI::App app{kRunHelp, "stylize"};
+        app.formatter(std::make_shared<Formatter>());
         app.set_version_flag("--version", [] { return version_text(); });
+        app.footer(std::string(kFooter) + exit_code_table());
+        app.require_subcommand(0, 1);
+
+        // The commands, one line each; a new one is a setup/run pair and a line here.
+        const std::vector<Command> commands{
+            add_command<BatchOptions>(app, "batch", kBatchHelp, kFooter, setup_batch_command, batch_command,
+                                      &BatchOptions::run),
+            add_command<CompareOptions>(app, "compare", kCompareHelp, "", setup_compare_command, compare_command),
+        };
+
+        // Without a command: `stylize CONTENT STYLE... -o OUT`, on the top-level app.
         RunOptions o;
         setup_run_command(app, o);
-        app.footer(std::string(kFooter) + exit_code_table());
+
+        // A command is only ever the first word: anywhere else a word is a file
+        // (`stylize photo.jpg batch -o x.png` reads a style image named batch),
+        // and with a command the main form's required arguments do not apply.
+        const Command* chosen = nullptr;
+        for (const auto& c : commands)
+            if (argc > 1 && c.app->get_name() == argv[1]) chosen = &c;
+        for (const auto& c : commands) c.app->disabled(&c != chosen);
+        if (chosen)
+            for (auto* opt : app.get_options()) opt->required(false);
+
         try {
             app.parse(argc, argv);
         } catch (const CLI::CallForHelp&) {
-            std::cout << app.help();
+            for (const auto& c : commands) c.app->disabled(false);  // list them all in the help
+            std::cout << app.help();  // the chosen command's, if there is one
             return kOk;
         } catch (const CLI::CallForVersion&) {
             std::cout << version_text() << "\n";
             return kOk;
         }
+        if (chosen) return chosen->run();
         setup_logging(o.quiet, o.verbose);
         return run_command(o);
     } catch (const CLI::Error& e) {

@@ -1,6 +1,9 @@
 #include "exit_codes.hpp"
 
+#include <new>
+
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 
 #include "stylize/errors.hpp"
 
@@ -10,7 +13,9 @@ int exit_code_for(const std::exception& e) {
     if (dynamic_cast<const InvalidArgument*>(&e) || dynamic_cast<const CLI::Error*>(&e)) return kUsage;
     if (dynamic_cast<const ImageError*>(&e)) return kImage;
     if (dynamic_cast<const ModelError*>(&e)) return kModel;
-    if (dynamic_cast<const RuntimeFailure*>(&e)) return kRuntime;
+    if (dynamic_cast<const RuntimeFailure*>(&e) || dynamic_cast<const c10::Error*>(&e) ||
+        dynamic_cast<const std::bad_alloc*>(&e))
+        return kRuntime;
     return kInternal;
 }
 

@@ -18,7 +18,8 @@ enum ExitCode : int {
     kTerminated = 143,   ///< SIGTERM (128+15), likewise
 };
 
-/// Exit code for an exception thrown by the library or the CLI.
+/// Exit code for an exception thrown by the library or the CLI (LibTorch's
+/// c10::Error and std::bad_alloc are runtime failures; anything unexpected is internal).
 int exit_code_for(const std::exception& e);
 
 /// The table of exit codes, one per line, for --help and the README.

@@ -3,6 +3,8 @@
 // main command and each line of a batch jobs file.
 #include <cstdint>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -45,6 +47,42 @@ struct RunOptions {
     bool verbose = false;
     JobOptions job;
 };
+
+/// Adds an option that takes one of `choices` (any case). --help shows them
+/// as `a|b|c` in the order given, with the current value as the default;
+/// another value is refused with "NAME: VALUE is not one of a|b|c".
+template <class T>
+CLI::Option* add_choice(CLI::App& app, const std::string& name, T& value, const std::string& description,
+                        const std::vector<std::pair<std::string, T>>& choices) {
+    std::string names, current;
+    for (const auto& choice : choices) {
+        names += (names.empty() ? "" : "|") + choice.first;
+        if (current.empty() && choice.second == value) current = choice.first;
+    }
+    // The transform hands CLI11 what it converts to T: the enum's number, or the name itself.
+    auto to_input = [choices](std::string& input) {
+        const auto lower = CLI::detail::to_lower(input);
+        for (const auto& [choice, v] : choices)
+            if (lower == choice) {
+                if constexpr (std::is_enum_v<T>) input = std::to_string(static_cast<std::underlying_type_t<T>>(v));
+                else input = v;
+                return true;
+            }
+        return false;
+    };
+    return app.add_option(name, value, description)
+        ->type_name(names)
+        ->default_str(current)
+        ->transform(CLI::Validator(
+            [to_input, names](std::string& input) {
+                return to_input(input) ? std::string() : input + " is not one of " + names;
+            },
+            std::string()));
+}
+
+/// add_choice for a string option whose values are the choices themselves.
+CLI::Option* add_choice(CLI::App& app, const std::string& name, std::string& value, const std::string& description,
+                        const std::vector<std::string>& choices);
 
 /// Flags that can differ per job (also accepted on jobs-file lines).
 void bind_job_options(CLI::App& app, JobOptions& o);

@@ -47,8 +47,7 @@ void check_output_path(const std::string& output, const std::vector<std::string>
     if (!is_supported_output(output))
         throw InvalidArgument("--output " + output + ": unsupported format '" + fs::path(output).extension().string() +
                               "' (use .png, .jpg, .webp, .tif or .bmp)");
-    const auto ext = fs::path(output).extension().string();
-    if (bit_depth == 16 && ext != ".png" && ext != ".tif" && ext != ".tiff" && ext != ".PNG" && ext != ".TIF")
+    if (bit_depth == 16 && !output_format(output).sixteen_bit)
         throw InvalidArgument("--bit-depth 16 needs a .png or .tif output, not " + output);
     std::error_code ec;
     if (fs::is_directory(output, ec)) throw InvalidArgument("--output " + output + " is a directory");
