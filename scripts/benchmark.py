@@ -149,6 +149,8 @@ def bench_cmd(args, size, variant):
         cmd += ["--conv-algorithm", variant["conv"]]
     if variant["checkpoint"]:
         cmd.append("--checkpoint")
+    if variant.get("memory"):
+        cmd += ["--memory-policy", variant["memory"]]
     return cmd
 
 
@@ -171,14 +173,18 @@ def variants(args):
         for conv in args.convs or [None]:
             for layout in args.layouts or [None]:
                 for ckpt in {"off": [False], "on": [True], "both": [False, True]}[args.checkpoint]:
-                    label = " ".join([prec] + ([conv] if conv else []) + ([layout] if layout else [])
-                                     + (["checkpoint"] if ckpt else []))
-                    out.append({"precision": prec, "conv": conv, "layout": layout, "checkpoint": ckpt,
-                                "label": label})
+                    for memory in args.memory_policies or [None]:
+                        label = " ".join([prec] + ([conv] if conv else []) + ([layout] if layout else [])
+                                         + (["checkpoint"] if ckpt else []) + ([memory] if memory else []))
+                        out.append({"precision": prec, "conv": conv, "layout": layout, "checkpoint": ckpt,
+                                    "memory": memory, "label": label})
     return out
 
 
 STOCK = " (reference BLAS)"
+KEPT = " (memory kept)"
+KEPT_ENV = {"GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"}
+SYS_LIMIT = 0.10  # system time above this fraction of wall time is flagged
 
 
 def measure(args):
@@ -198,6 +204,8 @@ def measure(args):
         else:
             what = (f"{label} {result['size']}px: "
                     f"{result['seconds_per_eval_median']:.4f} s/eval, {result['peak_rss_mb']:.0f} MB")
+            if "sys_seconds_per_eval_median" in result:
+                what += f", sys {result['sys_seconds_per_eval_median']:.3f} s/eval"
         print(f"[round {rnd}] {what}", file=sys.stderr, flush=True)
 
     stock_env = {"LD_LIBRARY_PATH": args.stock_blas} if args.stock_blas else None
@@ -212,6 +220,10 @@ def measure(args):
             jobs = [("stylize " + v["label"], bench_cmd(args, size, v), None) for v in variants(args)]
             if not args.no_reference:
                 jobs.append(("python-reference", reference_cmd(args, size), None))
+                if args.reference_kept_memory:
+                    # The reference as stylize's recycling runs it: glibc told
+                    # never to unmap or trim (the same 2.9x lever for Python).
+                    jobs.append(("python-reference" + KEPT, reference_cmd(args, size), KEPT_ENV))
             if stock_env:
                 # What a stock Debian install runs: libblas.so.3 resolved to
                 # the netlib reference BLAS instead of OpenBLAS.
@@ -229,6 +241,19 @@ def measure(args):
 
 
 # ---------------------------------------------------------------- the report
+
+def system_time_flags(runs):
+    """stylize runs whose system time per evaluation exceeds SYS_LIMIT of the wall time."""
+    out = []
+    for rnd, label, _cmd, _env, r, _line in runs:
+        if r.get("impl") != "stylize" or "sys_seconds_per_eval_median" not in r:
+            continue
+        wall, sys_t = r["seconds_per_eval_median"], r["sys_seconds_per_eval_median"]
+        if wall > 0 and sys_t > SYS_LIMIT * wall:
+            out.append(f"round {rnd}, {label} {r['size']}px: sys {sys_t:.3f} s of {wall:.3f} s "
+                       f"({sys_t / wall:.0%})")
+    return out
+
 
 def fmt(value, spec, missing="—"):
     return missing if value is None else format(value, spec)
@@ -352,6 +377,10 @@ def main(argv=None):
                    "LD_LIBRARY_PATH=DIR, a folder holding the netlib reference libblas.so.3 (what a stock "
                    "Debian install uses; default DIR %(const)s)")
     p.add_argument("--no-reference", action="store_true", help="skip the Python reference")
+    p.add_argument("--memory-policies", default=None, type=lambda t: parse_list(t, str, "--memory-policies"),
+                   help="stylize --memory-policy values to compare, e.g. recycle,system (default: its default)")
+    p.add_argument("--reference-kept-memory", action="store_true",
+                   help="also run the reference with glibc told to keep freed memory (GLIBC_TUNABLES)")
     p.add_argument("--python", default=sys.executable,
                    help="Python with torch, for the reference (default: this one, %(default)s)")
     p.add_argument("--output", help="also write the report to this markdown file")
@@ -393,12 +422,19 @@ def main(argv=None):
         print(f"benchmark.py: a run failed:\n{e}", file=sys.stderr)
         return 1
     text = report(args, runs, info)
+    flagged = system_time_flags(runs)
+    if flagged:
+        text += ("\n## System time check: FAILED\n\nThese stylize runs spent more than "
+                 f"{SYS_LIMIT:.0%} of their wall time in the kernel (page faults, mapping): "
+                 "a memory-policy regression.\n\n" + "".join(f"- {f}\n" for f in flagged))
+    else:
+        text += f"\nSystem time check: every stylize run below {SYS_LIMIT:.0%} of its wall time.\n"
     sys.stdout.write(text)
     if args.output:
         with open(args.output, "w") as f:
             f.write(text)
         print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    return 3 if flagged else 0
 
 
 if __name__ == "__main__":

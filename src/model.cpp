@@ -221,6 +221,13 @@ const char* to_string(ConvAlgorithm a) {
 
 bool winograd_supported() { return detail::winograd_available(); }
 
+void FeatureExtractor::keep_layers(size_t depth) {
+    if (depth == 0 || depth >= layers_.size()) return;
+    layers_.resize(depth);
+    master_weights_.resize(depth);
+    master_biases_.resize(depth);
+}
+
 int FeatureExtractor::winograd_layers() const {
     return static_cast<int>(std::count_if(layers_.begin(), layers_.end(), [](const Layer& l) { return l.winograd != nullptr; }));
 }

@@ -94,6 +94,9 @@ public:
     /// process_settings.hpp). Throws InvalidArgument when config.conv_algorithm is
     /// Winograd and it cannot run (see ConvAlgorithm).
     void configure(const ExtractorConfig& config);
+    /// Drops the layers from index `depth` on, which no run of this
+    /// extractor will use (their weights and Winograd copies are freed).
+    void keep_layers(size_t depth);
     /// Number of conv layers that run as Winograd convolutions.
     int winograd_layers() const;
     /// Frees the Winograd convolutions' shared scratchpad until they next run

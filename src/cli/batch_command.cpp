@@ -209,6 +209,7 @@ int batch_command(BatchOptions& o) {
     for (size_t i = 0; i < jobs.size(); ++i)
         if (static_cast<int>(i % static_cast<size_t>(shard_n)) == shard_k - 1) mine.push_back(i);
     // Option errors in any job are found before the model is loaded or any work is done.
+    std::vector<JobOptions> checked;
     for (auto i : mine) {
         JobOptions check = jobs[i].options;
         try {
@@ -216,10 +217,13 @@ int batch_command(BatchOptions& o) {
         } catch (const InvalidArgument& e) {
             throw InvalidArgument("job " + std::to_string(i + 1) + ": " + e.what());
         }
+        checked.push_back(std::move(check));
     }
+    std::vector<const StylizeOptions*> runs;
+    for (const auto& c : checked) runs.push_back(&c.engine);
     apply_threads(o.run.threads);
     install_memory_policy(o.run.memory_policy);
-    auto model = load_configured_model(o.run);
+    auto model = load_configured_model(o.run, runs);
     release_idle_memory();  // loading's temporaries
     install_signal_handlers();
 

@@ -10,12 +10,15 @@
 // time in the kernel on a Xeon (docs/BENCHMARKS.md).
 //
 // Recycle (the default) installs a CPU allocator for LibTorch that keeps
-// freed large blocks mapped and hands them out again for a request of the
-// same size, so from the second evaluation on the working set is reused
-// without touching the kernel. Blocks that no evaluation has asked for since
-// the previous one (loading temporaries, another scale's sizes) are unmapped
-// at the next evaluation's start, so idle memory does not pile up.
-// System leaves glibc as it is.
+// freed large blocks (1 MiB and up) mapped and hands the smallest idle one
+// that fits (at most twice the request) to the next request, so from the
+// second evaluation on the working set is reused without touching the
+// kernel. Idle memory is bounded: a new mapping first unmaps idle blocks
+// that would take the total above the most ever in use at once plus an
+// eighth, which keeps checkpointing's lower peak; blocks nobody asked for
+// during the last evaluation (loading temporaries, another scale's sizes)
+// go at the next evaluation's start. New blocks are 2 MiB aligned and
+// marked for transparent huge pages. System leaves glibc as it is.
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -35,7 +38,8 @@ struct MemoryStats {
 };
 
 /// Installs `policy` for the rest of the process (the first call wins; later
-/// calls with another policy are ignored and return false).
+/// calls with another policy are ignored and return false). An
+/// AddressSanitizer build always gets System.
 bool install_memory_policy(MemoryPolicy policy);
 
 /// With Recycle: unmaps the idle blocks that nobody asked for since the

@@ -46,13 +46,14 @@ Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const 
     opt["init"] = to_string(e.init);
     opt["init_image"] = job.options.init_image;
     opt["colors"] = to_string(e.color);
-    opt["pooling"] = to_string(e.pooling);
+    opt["pooling"] = to_string(model.config().pooling);
     opt["normalize_gradients"] = e.normalize_gradients;
     opt["ema_decay"] = e.ema_decay;
     opt["early_stop"] = e.early_stop_tolerance;
     opt["early_stop_window"] = e.early_stop_window;
-    opt["device"] = e.device;
-    opt["precision"] = to_string(e.precision);
+    // What ran: the model is configured from the options by the run itself.
+    opt["device"] = model.config().device.str();
+    opt["precision"] = to_string(model.config().precision);
     opt["threads"] = at::get_num_threads();
     opt["conv_algorithm"] = model.winograd_layers() > 0 ? "winograd" : "direct";
     opt["bit_depth"] = job.options.bit_depth;

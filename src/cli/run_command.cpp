@@ -14,6 +14,7 @@
 #include "signals.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/model_loader.hpp"
+#include "stylize/process_settings.hpp"
 #include "stylize/runtime_info.hpp"
 
 namespace fs = std::filesystem;
@@ -88,7 +89,7 @@ std::string executable_path() {
 
 }  // namespace
 
-FeatureExtractor load_configured_model(const RunOptions& o) {
+FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<const StylizeOptions*>& runs) {
     ModelRequest request;
     request.path = o.model;
     const char* env = std::getenv("STYLIZE_MODEL");
@@ -101,6 +102,14 @@ FeatureExtractor load_configured_model(const RunOptions& o) {
     spdlog::debug("model {} ({}, sha256 {})", info.path, info.source.empty() ? info.weights : info.source,
                   info.sha256.substr(0, 12));
     for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
+    // Only as deep as the deepest layer a run uses (names the model lacks
+    // are reported by the run itself, with the option that names them).
+    size_t depth = 0;
+    for (const auto* run : runs)
+        for (const auto* list : {&run->content_layers, &run->style_layers})
+            for (const auto& l : *list)
+                if (model.has_layer(l.name)) depth = std::max(depth, model.layer_index(l.name) + 1);
+    model.keep_layers(depth);
     ExtractorConfig cfg;
     cfg.device = resolve_device(o.job.engine.device);
     cfg.layout = o.layout;
@@ -110,6 +119,7 @@ FeatureExtractor load_configured_model(const RunOptions& o) {
     if (cfg.precision == Precision::TF32 && !cfg.device.is_cuda())
         throw InvalidArgument("--precision tf32 needs a CUDA device; on the CPU use fp32 or bf16");
     model.configure(cfg);
+    if (cfg.device.is_cuda()) apply_cuda_math_settings(cfg.precision);
     spdlog::debug("convolutions: {} of them Winograd (--conv-algorithm {})", model.winograd_layers(),
                   to_string(cfg.conv_algorithm));
     if (!cfg.device.is_cuda()) {
@@ -304,7 +314,7 @@ int run_command(RunOptions& o) {
         if (!in.empty()) check_image_file(in);
     apply_threads(o.threads);
     install_memory_policy(o.memory_policy);
-    auto model = load_configured_model(o);
+    auto model = load_configured_model(o, {&job.options.engine});
     release_idle_memory();  // loading's temporaries
     install_signal_handlers();
     JobResult result;

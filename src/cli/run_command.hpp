@@ -52,9 +52,10 @@ void setup_run_command(CLI::App& app, RunOptions& o);
 /// Runs one job; returns the exit code. Errors propagate as exceptions.
 int run_command(RunOptions& o);
 
-/// The loaded model, configured for the run's device and precision, with the
-/// warnings the user must see (random weights, reference BLAS) already logged.
-FeatureExtractor load_configured_model(const RunOptions& o);
+/// The loaded model, configured for the run's device and precision and only
+/// as deep as the deepest layer of `runs`, with the warnings the user must
+/// see (random weights, reference BLAS) already logged.
+FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<const StylizeOptions*>& runs);
 
 /// "<dir>/<stem>.partial<ext>" for out = "<dir>/<stem><ext>".
 std::string partial_path(const std::string& output);

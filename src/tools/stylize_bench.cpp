@@ -156,6 +156,7 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
         std::vector<Clock::time_point> stamps;
         Hooks hooks;
         hooks.on_progress = [&](const Progress&) { stamps.push_back(Clock::now()); };
+        hooks.before_evaluation = cli::before_evaluation;
         stylize::stylize(model, content, {{style, 1.0}}, o, hooks, {}, &cache);
         return std::chrono::duration<double>(stamps.at(1) - stamps.at(0)).count();
     };
@@ -231,9 +232,16 @@ int main(int argc, char** argv) {
     if (run_ceiling) return ceiling(threads, precision, conv == ConvAlgorithm::Winograd);
 
     try {
+        cli::install_memory_policy(memory_policy);  // as the CLI does, before loading
         auto model = FeatureExtractor::load(model_path);
+        {
+            const StylizeOptions defaults;
+            std::vector<std::string> names;
+            for (const auto* list : {&defaults.content_layers, &defaults.style_layers})
+                for (const auto& l : *list) names.push_back(l.name);
+            model.keep_layers(model.depth_for(names));  // as the CLI does
+        }
         if (npairs > 0) return pairs(model, pair_a, pair_b, size, npairs, seed);
-        cli::install_memory_policy(memory_policy);  // as the CLI does
         if (checkpoint && memory_policy == cli::MemoryPolicy::System) cli::return_freed_memory_promptly();
         ExtractorConfig cfg;
         cfg.precision = precision;
@@ -288,6 +296,8 @@ int main(int argc, char** argv) {
                     {"memory_policy", cli::to_string(memory_policy)},
                     {"recycled_peak_mb", rounded(cli::memory_stats().peak_mapped_bytes / 1048576.0, 1)},
                     {"large_live_peak_mb", rounded(cli::memory_stats().peak_live_bytes / 1048576.0, 1)},
+                    {"large_blocks_mapped", cli::memory_stats().maps},
+                    {"large_blocks_reused", cli::memory_stats().reuses},
                     {"gflops", rounded(t > 0 ? gflop / t : 0.0, 2)}, {"loss_total", l.total},
                     {"loss_content", l.content}, {"loss_style", l.style}, {"loss_tv", l.tv}});
         (void)json;
