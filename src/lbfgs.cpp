@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include "fixed_order_sum.hpp"
+
 namespace stylize {
 
 LBFGS::LBFGS(int64_t numel, int history, const torch::TensorOptions& options, double learning_rate)
@@ -24,7 +26,7 @@ void LBFGS::step(torch::Tensor& x, const torch::Tensor& grad) {
     if (first_) {
         first_ = false;
         // As torch.optim.LBFGS: the first step is scaled by min(1, 1/|g|_1).
-        step_size_ = std::min(1.0, 1.0 / std::max(1e-30, grad.abs().sum().item<double>())) * lr_;
+        step_size_ = std::min(1.0, 1.0 / std::max(1e-30, fixed_order_sum(grad.abs()).item<double>())) * lr_;
         direction_.copy_(grad).neg_();
     } else {
         // New correction pair: y = g - g_prev (into the y slot), s = t * d.
@@ -32,10 +34,10 @@ void LBFGS::step(torch::Tensor& x, const torch::Tensor& grad) {
         auto s = s_[head_];
         at::sub_out(y, grad, prev_grad_);
         at::mul_out(s, direction_, step_size_);
-        const double ys = at::dot(y, s).item<double>();
+        const double ys = fixed_order_dot(y, s);
         if (ys > 1e-10) {
             rho_[static_cast<size_t>(head_)] = 1.0 / ys;
-            h_diag_ = ys / at::dot(y, y).item<double>();
+            h_diag_ = ys / fixed_order_dot(y, y);
             head_ = (head_ + 1) % history_;
             count_ = std::min(count_ + 1, history_);
         }
@@ -44,13 +46,13 @@ void LBFGS::step(torch::Tensor& x, const torch::Tensor& grad) {
         q_.copy_(grad).neg_();
         for (int k = 0; k < count_; ++k) {
             const int i = (head_ - 1 - k + history_) % history_;
-            alpha[static_cast<size_t>(k)] = at::dot(s_[i], q_).item<double>() * rho_[static_cast<size_t>(i)];
+            alpha[static_cast<size_t>(k)] = fixed_order_dot(s_[i], q_) * rho_[static_cast<size_t>(i)];
             q_.add_(y_[i], -alpha[static_cast<size_t>(k)]);
         }
         at::mul_out(direction_, q_, h_diag_);
         for (int k = count_ - 1; k >= 0; --k) {
             const int i = (head_ - 1 - k + history_) % history_;
-            const double beta = at::dot(y_[i], direction_).item<double>() * rho_[static_cast<size_t>(i)];
+            const double beta = fixed_order_dot(y_[i], direction_) * rho_[static_cast<size_t>(i)];
             direction_.add_(s_[i], alpha[static_cast<size_t>(k)] - beta);
         }
         step_size_ = lr_;

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 
+#include "fixed_order_sum.hpp"
+
 namespace stylize {
 
 namespace {
@@ -53,10 +55,10 @@ torch::Tensor gram_matrix(const torch::Tensor& features) {
     return GramFunction::apply(viewable ? features : features.contiguous());
 }
 
-double squared_norm(const torch::Tensor& t) { return t.detach().pow(2).sum().item<double>(); }
+double squared_norm(const torch::Tensor& t) { return fixed_order_sum(t.detach().pow(2)).item<double>(); }
 
 torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor& target, double target_sq_norm) {
-    return (a - target.detach()).pow(2).sum() / (target_sq_norm + 1e-8);
+    return fixed_order_sum((a - target.detach()).pow(2)) / (target_sq_norm + 1e-8);
 }
 
 torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor& target) {
@@ -66,8 +68,11 @@ torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor
 torch::Tensor total_variation(const torch::Tensor& image) {
     const int64_t h = image.size(2), w = image.size(3);
     auto loss = image.new_zeros({});
-    if (w > 1) loss = loss + (image.narrow(3, 1, w - 1) - image.narrow(3, 0, w - 1)).pow(2).mean();
-    if (h > 1) loss = loss + (image.narrow(2, 1, h - 1) - image.narrow(2, 0, h - 1)).pow(2).mean();
+    const auto mean_square = [](const torch::Tensor& d) {
+        return fixed_order_sum(d.pow(2)) / static_cast<double>(d.numel());
+    };
+    if (w > 1) loss = loss + mean_square(image.narrow(3, 1, w - 1) - image.narrow(3, 0, w - 1));
+    if (h > 1) loss = loss + mean_square(image.narrow(2, 1, h - 1) - image.narrow(2, 0, h - 1));
     return loss;
 }
 
@@ -79,7 +84,7 @@ struct NormalizeGradient : public torch::autograd::Function<NormalizeGradient> {
     static torch::autograd::tensor_list backward(torch::autograd::AutogradContext*,
                                                  torch::autograd::tensor_list grads) {
         const auto& g = grads[0];
-        return {g / (g.abs().sum() + 1e-8)};
+        return {g / (fixed_order_sum(g.abs()) + 1e-8)};
     }
 };
 }  // namespace

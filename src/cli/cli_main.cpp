@@ -15,6 +15,7 @@
 #include "batch_command.hpp"
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
+#include "reproducible_mode.hpp"
 #include "run_command.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/runtime_info.hpp"
@@ -114,6 +115,13 @@ Command add_command(CLI::App& parent, const std::string& name, const std::string
 
 int main_entry(int argc, char** argv) {
     std::signal(SIGXFSZ, SIG_IGN);  // a full disk or file-size limit is an error, not a kill
+    // Before anything loads a kernel: the mode restarts the program with the
+    // instruction-set caps in its environment (reproducible_mode.hpp).
+    if (wants_reproducible(argc, argv) && !reproducible_caps_in_place()) {
+        const auto why = enter_reproducible_mode(argv);
+        std::fprintf(stderr, "stylize: error: %s\n", why.c_str());
+        return kRuntime;
+    }
     try {
         CLI::App app{kRunHelp, "stylize"};
         app.formatter(std::make_shared<Formatter>());

@@ -107,6 +107,10 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
                "from direct by rounding). direct: ATen's convolutions. auto = winograd where it can run",
                {{"auto", ConvAlgorithm::Auto}, {"winograd", ConvAlgorithm::Winograd}, {"direct", ConvAlgorithm::Direct}})
         ->group(run);
+    app.add_flag("--reproducible", o.reproducible,
+                 "The same bytes on every x86-64 CPU with AVX2: pins ATen, oneDNN and OpenBLAS to their AVX2 "
+                 "kernels and uses direct convolutions (slower; see README, determinism)")
+        ->group(run);
     add_choice(app, "--memory-policy", o.memory_policy,
                "Large blocks of memory. recycle: freed blocks stay mapped and the next evaluation reuses them "
                "(no page faults after the first). system: glibc's default, which unmaps large blocks on free",

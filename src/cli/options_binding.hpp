@@ -39,6 +39,7 @@ struct RunOptions {
     Layout layout = Layout::Auto;
     ConvAlgorithm conv_algorithm = ConvAlgorithm::Auto;
     MemoryPolicy memory_policy = MemoryPolicy::Recycle;
+    bool reproducible = false;  ///< --reproducible (reproducible_mode.hpp): AVX2 kernels, direct convolutions
     std::string checkpoint = "auto";  ///< off | on | auto (on when the run would not fit otherwise)
     bool sidecar = false;     ///< write <output>.json provenance next to each output
     double memory_limit = 0;  ///< bytes; 0 = the machine's available memory

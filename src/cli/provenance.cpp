@@ -2,6 +2,8 @@
 // sidecar files and batch reports.
 #include "provenance.hpp"
 
+#include "reproducible_mode.hpp"
+
 #include <ATen/Parallel.h>
 
 #include "stylize/runtime_info.hpp"
@@ -56,6 +58,9 @@ Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const 
     opt["precision"] = to_string(model.config().precision);
     opt["threads"] = at::get_num_threads();
     opt["conv_algorithm"] = model.winograd_layers() > 0 ? "winograd" : "direct";
+    const auto caps = reproducible_caps();
+    opt["reproducible"] = !caps.empty();
+    if (!caps.empty()) opt["instruction_set_caps"] = caps;
     opt["bit_depth"] = job.options.bit_depth;
     o["options"] = std::move(opt);
     if (result) {

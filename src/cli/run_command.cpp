@@ -10,6 +10,7 @@
 
 #include "exit_codes.hpp"
 #include "memory_policy.hpp"
+#include "thread_pools.hpp"
 #include "progress_printer.hpp"
 #include "signals.hpp"
 #include "stylize/errors.hpp"
@@ -114,6 +115,11 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
     cfg.device = resolve_device(o.job.engine.device);
     cfg.layout = o.layout;
     cfg.conv_algorithm = o.conv_algorithm;
+    if (o.reproducible) {
+        if (o.conv_algorithm == ConvAlgorithm::Winograd)
+            throw InvalidArgument("--reproducible uses direct convolutions; drop --conv-algorithm winograd");
+        cfg.conv_algorithm = ConvAlgorithm::Direct;  // Winograd kernels exist for AVX-512 only
+    }
     cfg.precision = o.job.engine.precision;
     cfg.pooling = o.job.engine.pooling;
     if (cfg.precision == Precision::TF32 && !cfg.device.is_cuda())
@@ -286,9 +292,7 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
 
 void apply_threads(int threads) {
     if (threads < 0) throw InvalidArgument("--threads must be >= 0, got " + std::to_string(threads));
-    // OpenMP's own default can be 1 (it follows OMP_NUM_THREADS or the cgroup
-    // quota), so "all cores" is set explicitly.
-    at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    set_thread_pools(threads);
 }
 
 void check_process_options(const RunOptions& o) {

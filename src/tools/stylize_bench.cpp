@@ -21,6 +21,7 @@
 
 #include "json_output.hpp"
 #include "memory_policy.hpp"
+#include "thread_pools.hpp"
 #include <sys/resource.h>
 #include <torch/types.h>
 
@@ -227,8 +228,7 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json);
     app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
     CLI11_PARSE(app, argc, argv);
-    at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    threads = at::get_num_threads();
+    threads = cli::set_thread_pools(threads);  // as the CLI does
     if (run_ceiling) return ceiling(threads, precision, conv == ConvAlgorithm::Winograd);
 
     try {

@@ -1,0 +1,82 @@
+// The determinism contract (README, "Determinism"): the same bytes whatever
+// the thread count, and with --reproducible whatever instruction sets the
+// libraries are allowed.
+#include <catch2/catch.hpp>
+#include <torch/types.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fixtures.hpp"
+#include "stylize/image_io.hpp"
+
+using fixtures::run_cli;
+using fixtures::TempDir;
+
+namespace {
+struct Job {
+    TempDir dir;
+    std::string content = dir / "content.png", style = dir / "style.png";
+    Job() {
+        stylize::save_image(content, fixtures::content_image(48, 64));
+        stylize::save_image(style, fixtures::style_image(48, 64));
+    }
+    // A run long enough for L-BFGS to amplify any last-bit difference.
+    std::string args(const std::string& out, const std::string& extra) const {
+        return "'" + content + "' '" + style + "' --model '" + fixtures::model() + "' -s 64 -n 40 --progress none -q -o '" +
+               (dir / out) + "' " + extra;
+    }
+    std::string bytes(const std::string& out) const { return fixtures::read_file(dir / out); }
+};
+}  // namespace
+
+TEST_CASE("determinism: 1, 2 and 4 threads give the same bytes with the default options", "[cli]") {
+    Job job;
+    for (int threads : {1, 2, 4}) {
+        const auto r = run_cli(job.args("t" + std::to_string(threads) + ".png", "-j " + std::to_string(threads)), job.dir);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+    }
+    const auto one = job.bytes("t1.png");
+    REQUIRE(!one.empty());
+    CHECK(job.bytes("t2.png") == one);
+    CHECK(job.bytes("t4.png") == one);
+}
+
+TEST_CASE("determinism: direct convolutions give the same bytes for 1 to 8 threads", "[cli]") {
+    Job job;
+    for (int threads : {1, 3, 8}) {
+        const auto r = run_cli(job.args("d" + std::to_string(threads) + ".png",
+                                        "--conv-algorithm direct -j " + std::to_string(threads)),
+                               job.dir);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+    }
+    CHECK(job.bytes("d3.png") == job.bytes("d1.png"));
+    CHECK(job.bytes("d8.png") == job.bytes("d1.png"));
+}
+
+TEST_CASE("determinism: --reproducible gives the same bytes under other instruction-set caps", "[cli]") {
+    Job job;
+    // The caller's environment allows the AVX-512 kernels (or only SSE4.1's
+    // and AVX2's): the mode pins every library to AVX2 whatever is set.
+    const std::string caps[] = {
+        "",
+        "ATEN_CPU_CAPABILITY=avx512 ONEDNN_MAX_CPU_ISA=AVX512_CORE OPENBLAS_CORETYPE=SkylakeX",
+        "ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41",
+    };
+    for (size_t i = 0; i < 3; ++i) {
+        const std::string out = "r" + std::to_string(i) + ".png";
+        const std::string cmd = caps[i] + (caps[i].empty() ? "" : " ") + "'" + STYLIZE_EXE + "' " +
+                                job.args(out, "--reproducible -j 2 --sidecar") + " 2>'" + (job.dir / "err") + "'";
+        const int status = std::system(cmd.c_str());
+        INFO(fixtures::read_file(job.dir / "err"));
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(WEXITSTATUS(status) == 0);
+    }
+    CHECK(job.bytes("r1.png") == job.bytes("r0.png"));
+    CHECK(job.bytes("r2.png") == job.bytes("r0.png"));
+    const auto sidecar = nlohmann::json::parse(job.bytes("r1.png.json"));
+    CHECK(sidecar["options"]["reproducible"] == true);
+    CHECK(sidecar["options"]["conv_algorithm"] == "direct");
+    CHECK(sidecar["options"]["instruction_set_caps"].get<std::string>().find("AVX2") != std::string::npos);
+}
