@@ -31,6 +31,9 @@ size_t page_rounded(size_t n) {
 constexpr size_t kHugePage = size_t{2} << 20;
 // Idle memory allowed above the largest in-use total, as a fraction of it.
 constexpr size_t kSlackDivisor = 8;
+constexpr size_t kMaxSlack = size_t{256} << 20;  // and at most this much
+// An idle block serves a request it exceeds by at most this fraction.
+constexpr size_t kFitDivisor = 8;
 
 // A fresh mapping of `bytes`, 2 MiB aligned and marked for transparent huge
 // pages where the kernel offers them (madvise mode): one fault and one
@@ -51,7 +54,7 @@ void* map_block(size_t bytes) {
 }
 
 // Keeps freed large blocks mapped and hands out the smallest idle one that
-// fits (at most twice the request). Small
+// fits (at most an eighth larger than the request). Small
 // requests go to c10's own aligned allocation. Some of LibTorch frees
 // through raw_deleter() with the data pointer alone, so a block is found
 // again by its address.
@@ -67,7 +70,7 @@ public:
             // The smallest idle block that holds the request, unless it
             // would waste more than the request itself.
             auto it = idle_.lower_bound(bytes);
-            if (it != idle_.end() && it->first <= 2 * bytes) {
+            if (it != idle_.end() && it->first <= bytes + bytes / kFitDivisor) {
                 bytes = it->first;
                 ptr = it->second.ptr;
                 idle_.erase(it);
@@ -80,7 +83,8 @@ public:
                 // sizes that are idle at the peak (another block's sizes,
                 // checkpointing's recomputed blocks) held up to 500 MB more
                 // at 512 px (docs/BENCHMARKS.md).
-                const size_t budget = std::max(peak_live_, live_bytes_ + bytes) + peak_live_ / kSlackDivisor;
+                const size_t budget =
+                    std::max(peak_live_, live_bytes_ + bytes) + std::min(peak_live_ / kSlackDivisor, kMaxSlack);
                 while (!idle_.empty() && mapped_bytes_ + bytes > budget) {
                     auto last = std::prev(idle_.end());
                     munmap(last->second.ptr, last->first);
@@ -131,6 +135,14 @@ public:
 
     static void free_block(void* ptr);
 
+    void set_tight(bool tight) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            tight_ = tight;
+        }
+        if (tight) recycle(true);
+    }
+
 private:
     struct Idle {
         void* ptr;
@@ -141,6 +153,17 @@ private:
         {
             std::lock_guard<std::mutex> lock(mu_);
             auto it = live_.find(ptr);
+            if (it != live_.end() && tight_) {
+                // Tight: back to the system at once (checkpointed runs,
+                // whose point is the lowest peak).
+                const size_t bytes = it->second;
+                live_bytes_ -= bytes;
+                mapped_bytes_ -= bytes;
+                ++unmaps_;
+                live_.erase(it);
+                munmap(ptr, bytes);
+                return;
+            }
             if (it != live_.end()) {
                 idle_.emplace(it->second, Idle{ptr, epoch_});
                 idle_bytes_ += it->second;
@@ -152,6 +175,7 @@ private:
         c10::free_cpu(ptr);
     }
 
+    bool tight_ = false;
     mutable std::mutex mu_;
     mutable std::unordered_map<void*, size_t> live_;  // large blocks handed out
     mutable std::multimap<size_t, Idle> idle_;
@@ -206,6 +230,17 @@ void recycle_idle_memory() {
 
 void before_evaluation(int index_in_scale) {
     if (recycler) recycler->recycle(index_in_scale == 0);
+}
+
+double policy_overhead_bytes(MemoryPolicy policy, double estimate) {
+    if (policy != MemoryPolicy::Recycle) return 0;
+    // The idle budget; reusing blocks up to an eighth larger than asked
+    // measured another ~8% in use at 512 px, within the estimate's margin.
+    return std::min(estimate / kSlackDivisor, 2.0 * static_cast<double>(kMaxSlack));
+}
+
+void keep_peak_low(bool on) {
+    if (recycler) recycler->set_tight(on);
 }
 
 void release_idle_memory() {

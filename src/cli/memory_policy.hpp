@@ -11,11 +11,12 @@
 //
 // Recycle (the default) installs a CPU allocator for LibTorch that keeps
 // freed large blocks (1 MiB and up) mapped and hands the smallest idle one
-// that fits (at most twice the request) to the next request, so from the
+// that fits (at most an eighth larger) to the next request, so from the
 // second evaluation on the working set is reused without touching the
 // kernel. Idle memory is bounded: a new mapping first unmaps idle blocks
 // that would take the total above the most ever in use at once plus an
-// eighth, which keeps checkpointing's lower peak; blocks nobody asked for
+// eighth (at most 256 MiB); checkpointed runs keep no idle blocks at all
+// (keep_peak_low), since their point is the lowest peak; blocks nobody asked for
 // during the last evaluation (loading temporaries, another scale's sizes)
 // go at the next evaluation's start. New blocks are 2 MiB aligned and
 // marked for transparent huge pages. System leaves glibc as it is.
@@ -37,6 +38,10 @@ struct MemoryStats {
     size_t reuses = 0, maps = 0, unmaps = 0;  ///< large requests served from the cache / by mmap; blocks unmapped
 };
 
+/// What the policy may hold above the engine's estimate of a plain run's
+/// peak (`estimate` bytes): idle blocks and the slack of reusing a larger one.
+double policy_overhead_bytes(MemoryPolicy policy, double estimate);
+
 /// Installs `policy` for the rest of the process (the first call wins; later
 /// calls with another policy are ignored and return false). An
 /// AddressSanitizer build always gets System.
@@ -51,6 +56,12 @@ void recycle_idle_memory();
 /// scale every idle block goes (what the targets and the previous scale
 /// left), before the others those that the last evaluation did not reuse.
 void before_evaluation(int index_in_scale);
+
+/// With Recycle: from now on unmap every freed block at once (still 2 MiB
+/// aligned, with transparent huge pages), or go back to keeping them. For
+/// checkpointed runs, which are checkpointed to have the lowest peak: kept
+/// blocks cost 850 MB more at 2048 px (docs/BENCHMARKS.md).
+void keep_peak_low(bool on);
 
 /// With Recycle: unmaps every idle block (at the end of a job).
 void release_idle_memory();

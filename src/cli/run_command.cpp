@@ -63,12 +63,13 @@ void check_output_path(const std::string& output, const std::vector<std::string>
 }
 
 int largest_fitting_size(const FeatureExtractor& model, int64_t h, int64_t w, const StylizeOptions& opt,
-                         double available) {
+                         double available, MemoryPolicy policy) {
     StylizeOptions o = opt;
     int hi = opt.size > 0 ? opt.size : static_cast<int>(std::max(h, w)), lo = 16;
     auto fits = [&](int size) {
         const auto [oh, ow] = output_size(h, w, size);
-        return estimate_memory_bytes(model, oh, ow, o) <= available;
+        const double need = estimate_memory_bytes(model, oh, ow, o);
+        return need + (o.checkpoint ? 0 : policy_overhead_bytes(policy, need)) <= available;
     };
     if (!fits(lo)) return 0;
     while (lo < hi) {  // largest size in [lo, hi] that fits
@@ -154,6 +155,7 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
     if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
     const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
     double need = estimate_memory_bytes(model, oh, ow, opt);
+    if (!opt.checkpoint) need += policy_overhead_bytes(o.memory_policy, need);  // checkpointed runs keep no idle blocks
     const double have = o.memory_limit > 0 ? o.memory_limit : available_memory_bytes();
     spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB", need / 1048576, have / 1048576);
     if (have <= 0 || need <= have) return;
@@ -171,7 +173,7 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
         opt.checkpoint = true;  // shrink below with the smaller footprint
         need = need_ckpt;
     }
-    const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have);
+    const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have, o.memory_policy);
     if (o.auto_shrink && fit >= 16) {
         spdlog::warn("a {}x{} run needs about {:.0f} MiB but {:.0f} MiB are available: --auto-shrink lowers --size to {}",
                      ow, oh, need / 1048576, have / 1048576, fit);
@@ -222,6 +224,7 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     fit_to_memory(model, content, opt, o);
     if (opt.checkpoint && o.memory_policy == MemoryPolicy::System && return_freed_memory_promptly())
         spdlog::debug("checkpointing: freed memory goes back to the system at once (glibc mmap threshold 1 MiB)");
+    keep_peak_low(opt.checkpoint);  // recycle: checkpointed runs keep no idle blocks
 
     ProgressPrinter printer(progress_mode(o), stderr, stdout, job.progress_prefix);
     Hooks hooks;

@@ -69,6 +69,6 @@ void check_output_path(const std::string& output, const std::vector<std::string>
 /// Lowers opt.size until the memory estimate fits `available` bytes. Returns
 /// the largest long side that fits, or 0 if none >= 16 does.
 int largest_fitting_size(const FeatureExtractor& model, int64_t content_h, int64_t content_w,
-                         const StylizeOptions& opt, double available);
+                         const StylizeOptions& opt, double available, MemoryPolicy policy = MemoryPolicy::System);
 
 }  // namespace stylize::cli

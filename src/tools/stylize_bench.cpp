@@ -3,6 +3,7 @@
 // for a large 3x3 convolution (forward + input-gradient backward) at the same
 // dtype and thread count. One JSON object on stdout. See docs/BENCHMARKS.md.
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -26,6 +27,7 @@
 #include <torch/types.h>
 
 #include "stylize/engine.hpp"
+#include "stylize/model_loader.hpp"
 #include "stylize/network_shape.hpp"
 #include "blocked_layout.hpp"
 #include "stylize/runtime_info.hpp"
@@ -190,7 +192,7 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
 
 int main(int argc, char** argv) {
     CLI::App app{"stylize benchmark: seconds per evaluation at a fixed size and seed"};
-    std::string model_path = "models/vgg19-random.pt";
+    std::string model_path;  // "" = the CLI's search order (next to the binary: the project's models/)
     int size = 512, evaluations = 10, warmup = 2, threads = 0, history = 10;
     uint64_t seed = 0;
     Precision precision = Precision::FP32;
@@ -198,7 +200,7 @@ int main(int argc, char** argv) {
     Layout layout = Layout::Auto;
     ConvAlgorithm conv = ConvAlgorithm::Auto;
     std::string optimizer = "lbfgs";
-    app.add_option("--model", model_path)->capture_default_str();
+    app.add_option("--model", model_path, "TorchScript VGG19 (default: $STYLIZE_MODEL, then models/ of the project, as the CLI)");
     app.add_option("--size", size, "square image side")->capture_default_str();
     app.add_option("--evaluations", evaluations, "timed evaluations")->capture_default_str();
     app.add_option("--warmup", warmup, "untimed evaluations first")->capture_default_str();
@@ -225,7 +227,7 @@ int main(int argc, char** argv) {
     app.add_option("--pairs", npairs, "paired comparison: alternate N evaluations of --a and --b in one process");
     app.add_option("--a", pair_a, "configuration A, e.g. layout=contiguous,checkpoint=0");
     app.add_option("--b", pair_b, "configuration B, e.g. layout=auto");
-    app.add_flag("--json", json);
+    app.add_flag("--json", json, "print the measurement as one JSON object (ceiling and pairs always do)");
     app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
     CLI11_PARSE(app, argc, argv);
     threads = cli::set_thread_pools(threads);  // as the CLI does
@@ -233,7 +235,11 @@ int main(int argc, char** argv) {
 
     try {
         cli::install_memory_policy(memory_policy);  // as the CLI does, before loading
-        auto model = FeatureExtractor::load(model_path);
+        std::error_code ec;
+        const char* env = std::getenv("STYLIZE_MODEL");
+        const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+        auto model = FeatureExtractor::load(
+            locate_model(model_path, env ? env : "", "", ec ? std::string() : exe.string()).path);
         {
             const StylizeOptions defaults;
             std::vector<std::string> names;
@@ -243,6 +249,7 @@ int main(int argc, char** argv) {
         }
         if (npairs > 0) return pairs(model, pair_a, pair_b, size, npairs, seed);
         if (checkpoint && memory_policy == cli::MemoryPolicy::System) cli::return_freed_memory_promptly();
+        cli::keep_peak_low(checkpoint);  // as the CLI does
         ExtractorConfig cfg;
         cfg.precision = precision;
         cfg.layout = layout;
@@ -283,7 +290,7 @@ int main(int argc, char** argv) {
         const double gflop = gflop_per_evaluation(model, o, size, size);
         const auto& l = result.losses;
         const char* layout_name = layout == Layout::Auto ? "auto" : layout == Layout::ChannelsLast ? "channels-last" : "contiguous";
-        print_json({{"impl", "stylize"}, {"conv_algorithm", model.winograd_layers() > 0 ? "winograd" : "direct"},
+        const Json record = {{"impl", "stylize"}, {"conv_algorithm", model.winograd_layers() > 0 ? "winograd" : "direct"},
                     {"winograd_layers", model.winograd_layers()}, {"layout", layout_name}, {"checkpoint", checkpoint},
                     {"size", size}, {"height", size}, {"width", size}, {"threads", threads},
                     {"precision", to_string(precision)}, {"evaluations", result.evaluations},
@@ -299,8 +306,16 @@ int main(int argc, char** argv) {
                     {"large_blocks_mapped", cli::memory_stats().maps},
                     {"large_blocks_reused", cli::memory_stats().reuses},
                     {"gflops", rounded(t > 0 ? gflop / t : 0.0, 2)}, {"loss_total", l.total},
-                    {"loss_content", l.content}, {"loss_style", l.style}, {"loss_tv", l.tv}});
-        (void)json;
+                    {"loss_content", l.content}, {"loss_style", l.style}, {"loss_tv", l.tv}};
+        if (json) {
+            print_json(record);
+        } else {
+            std::printf("%dx%d, %d threads, %s, %s: %.3f s/eval (user %.3f, sys %.3f), peak RSS %.0f MB, %.1f GFLOP/s, "
+                        "loss %.6g\n",
+                        size, size, threads, model.winograd_layers() > 0 ? "winograd" : "direct",
+                        cli::to_string(memory_policy), t, median(user_per_eval), median(sys_per_eval),
+                        peak_rss_bytes() / 1048576.0, t > 0 ? gflop / t : 0.0, l.total);
+        }
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "stylize_bench: %s\n", e.what());
