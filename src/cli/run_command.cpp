@@ -130,6 +130,10 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
     spdlog::debug("convolutions: {} of them Winograd (--conv-algorithm {})", model.winograd_layers(),
                   to_string(cfg.conv_algorithm));
     if (!cfg.device.is_cuda()) {
+        __builtin_cpu_init();
+        if (cfg.precision == Precision::BF16 && !__builtin_cpu_supports("avx512bf16"))
+            spdlog::warn("--precision bf16: this CPU has no AVX512_BF16, so bf16 convolutions are emulated and "
+                         "about 2.3x slower than fp32 (docs/BENCHMARKS.md); fp32 is the faster choice here");
         const auto blas = detect_blas();
         if (blas.reference)
             spdlog::warn("LibTorch is using the slow reference BLAS ({}); install OpenBLAS "
