@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <ATen/ATen.h>
+#include <ATen/record_function.h>
 
 #include "blocked_layout.hpp"
 
@@ -245,6 +246,7 @@ torch::Tensor WinogradConv::operator()(const torch::Tensor& x5_in, bool relu) co
                     x5_in.size(1) * kChannelBlock == state_->weight.size(1) &&
                     x5_in.scalar_type() == torch::kFloat && x5_in.device().is_cpu(),
                 "WinogradConv: input must be a blocked fp32 CPU map with ", state_->weight.size(1), " channels");
+    RECORD_FUNCTION(relu ? "winograd_conv_relu_forward" : "winograd_conv_forward", std::vector<c10::IValue>());
     const auto x5 = x5_in.contiguous();
     const int64_t n = x5.size(0), h = x5.size(2), w = x5.size(3);
     const auto prims = state_->primitives(n, h, w);

@@ -10,6 +10,8 @@
 
 #include <torch/types.h>
 
+#include "stylize/model.hpp"
+
 namespace fixtures {
 
 namespace fs = std::filesystem;
@@ -74,6 +76,40 @@ inline Run run_cli(const std::string& args, const TempDir& dir) {
     r.out = read_file(out);
     r.err = read_file(err);
     return r;
+}
+
+/// A VGG-like conv/relu/pool stack from channel counts (0 = a pool with the
+/// given kernel and stride), named VGG-style, with zero weights: for tests
+/// that look only at shapes.
+inline stylize::FeatureExtractor vgg_stack(const std::vector<int>& cfg, int pool_kernel = 2, int pool_stride = 2) {
+    using stylize::Layer;
+    using stylize::LayerKind;
+    std::vector<LayerKind> kinds;
+    std::vector<Layer> layers;
+    int64_t c = 3;
+    for (int v : cfg) {
+        if (v == 0) {
+            Layer pool{"", LayerKind::Pool, {}, {}, 0};
+            pool.pool_kernel = pool_kernel;
+            pool.pool_stride = pool_stride;
+            layers.push_back(pool);
+            kinds.push_back(LayerKind::Pool);
+            continue;
+        }
+        layers.push_back(Layer{"", LayerKind::Conv, torch::zeros({v, c, 3, 3}), torch::zeros({v}), 1});
+        layers.push_back(Layer{"", LayerKind::Relu, {}, {}, 0});
+        kinds.push_back(LayerKind::Conv);
+        kinds.push_back(LayerKind::Relu);
+        c = v;
+    }
+    const auto names = stylize::name_vgg_layers(kinds, "stack");
+    for (size_t i = 0; i < layers.size(); ++i) layers[i].name = names[i];
+    return stylize::FeatureExtractor(std::move(layers), stylize::ModelInfo{});
+}
+
+/// VGG19's layer stack (up to relu5_1), shapes only.
+inline stylize::FeatureExtractor vgg19_stack() {
+    return vgg_stack({64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512});
 }
 
 }  // namespace fixtures

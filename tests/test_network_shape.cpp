@@ -1,41 +1,16 @@
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
+#include "fixtures.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/network_shape.hpp"
 
 using namespace stylize;
 
-namespace {
-// A VGG-like stack from a config: channel counts, 0 = a pool of kernel k,
-// stride s (uninitialised weights: only shapes matter here).
-FeatureExtractor stack(const std::vector<int>& cfg, int pool_kernel = 2, int pool_stride = 2) {
-    std::vector<LayerKind> kinds;
-    std::vector<Layer> layers;
-    int64_t c = 3;
-    for (int v : cfg) {
-        if (v == 0) {
-            Layer pool{"", LayerKind::Pool, {}, {}, 0};
-            pool.pool_kernel = pool_kernel;
-            pool.pool_stride = pool_stride;
-            layers.push_back(pool);
-            kinds.push_back(LayerKind::Pool);
-            continue;
-        }
-        layers.push_back(Layer{"", LayerKind::Conv, torch::zeros({v, c, 3, 3}), torch::zeros({v}), 1});
-        layers.push_back(Layer{"", LayerKind::Relu, {}, {}, 0});
-        kinds.push_back(LayerKind::Conv);
-        kinds.push_back(LayerKind::Relu);
-        c = v;
-    }
-    const auto names = name_vgg_layers(kinds, "stack");
-    for (size_t i = 0; i < layers.size(); ++i) layers[i].name = names[i];
-    return FeatureExtractor(std::move(layers), ModelInfo{});
-}
-}  // namespace
+using fixtures::vgg_stack;
 
 TEST_CASE("layer shapes of VGG19 up to relu5_1 at 512x384", "[unit]") {
-    const auto m = stack({64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512});
+    const auto m = fixtures::vgg19_stack();
     const size_t depth = m.layer_index("relu5_1") + 1;
     const auto s = layer_shapes(m, depth, 384, 512);
     REQUIRE(s.size() == depth);
@@ -53,7 +28,7 @@ TEST_CASE("layer shapes of VGG19 up to relu5_1 at 512x384", "[unit]") {
 }
 
 TEST_CASE("odd sizes round down at each pool", "[unit]") {
-    const auto m = stack({8, 0, 8, 0, 8});
+    const auto m = vgg_stack({8, 0, 8, 0, 8});
     const auto s = layer_shapes(m, m.layers().size(), 37, 21);
     CHECK(s[m.layer_index("pool1")].height == 18);
     CHECK(s[m.layer_index("pool1")].width == 10);
@@ -64,7 +39,7 @@ TEST_CASE("odd sizes round down at each pool", "[unit]") {
 TEST_CASE("pools with another kernel and stride change the shapes and the minimum side", "[unit]") {
     // 3x3 pools with stride 3: 81 -> 27 -> 9; the minimum side for relu3_1
     // is 9 (two pools of kernel 3, stride 3), not 4 as halving would say.
-    const auto m = stack({8, 0, 8, 0, 8}, 3, 3);
+    const auto m = vgg_stack({8, 0, 8, 0, 8}, 3, 3);
     const auto s = layer_shapes(m, m.layers().size(), 81, 80);
     CHECK(s[m.layer_index("pool1")].height == 27);
     CHECK(s[m.layer_index("pool1")].width == 26);
@@ -80,7 +55,7 @@ TEST_CASE("pools with another kernel and stride change the shapes and the minimu
 }
 
 TEST_CASE("a deepest layer that is a pool needs its own window", "[unit]") {
-    const auto m = stack({8, 0, 8, 0});
+    const auto m = vgg_stack({8, 0, 8, 0});
     CHECK(minimum_input_side(m, m.layers().size()) == 4);
     CHECK(minimum_input_side(m, m.layer_index("relu2_1") + 1) == 2);
 }

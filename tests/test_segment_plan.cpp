@@ -8,34 +8,9 @@
 
 using namespace stylize;
 
-namespace {
-// VGG19's layer shapes up to relu5_1, with uninitialised weights: the plan
-// only looks at shapes.
-FeatureExtractor vgg19_shapes() {
-    const int cfg[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512};
-    std::vector<LayerKind> kinds;
-    std::vector<Layer> layers;
-    int64_t c = 3;
-    for (int v : cfg) {
-        if (v == 0) {
-            layers.push_back(Layer{"", LayerKind::Pool, {}, {}, 0});
-            kinds.push_back(LayerKind::Pool);
-            continue;
-        }
-        layers.push_back(Layer{"", LayerKind::Conv, torch::empty({v, c, 3, 3}), torch::zeros({v}), 1});
-        layers.push_back(Layer{"", LayerKind::Relu, {}, {}, 0});
-        kinds.push_back(LayerKind::Conv);
-        kinds.push_back(LayerKind::Relu);
-        c = v;
-    }
-    const auto names = name_vgg_layers(kinds, "vgg19");
-    for (size_t i = 0; i < layers.size(); ++i) layers[i].name = names[i];
-    return FeatureExtractor(std::move(layers), ModelInfo{});
-}
-}  // namespace
 
 TEST_CASE("block activation bytes of VGG19 at 512x512 by hand", "[unit]") {
-    const auto model = vgg19_shapes();
+    const auto model = fixtures::vgg19_stack();
     const size_t depth = model.layer_index("relu5_1") + 1;
     std::vector<double> inputs;
     const auto blocks = block_saved_bytes(model, depth, 512, 512, 4.0, &inputs);
@@ -54,7 +29,7 @@ TEST_CASE("block activation bytes of VGG19 at 512x512 by hand", "[unit]") {
 }
 
 TEST_CASE("checkpointing recomputes only the leading blocks that hold the memory", "[unit]") {
-    const auto model = vgg19_shapes();
+    const auto model = fixtures::vgg19_stack();
     const size_t depth = model.layer_index("relu5_1") + 1;
     const auto off = plan_segments(model, depth, 512, 512, 4.0, false);
     CHECK(off.starts == std::vector<size_t>{0});
@@ -72,7 +47,7 @@ TEST_CASE("checkpointing recomputes only the leading blocks that hold the memory
 }
 
 TEST_CASE("a network without pooling has nothing to checkpoint", "[unit]") {
-    const auto model = vgg19_shapes();
+    const auto model = fixtures::vgg19_stack();
     const auto plan = plan_segments(model, 4, 64, 64, 4.0, true);  // conv1_1..relu1_2
     CHECK(plan.starts == std::vector<size_t>{0});
 }

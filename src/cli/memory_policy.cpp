@@ -67,8 +67,8 @@ public:
         } else {
             size_t bytes = page_rounded(n);
             std::lock_guard<std::mutex> lock(mu_);
-            // The smallest idle block that holds the request, unless it
-            // would waste more than the request itself.
+            // The smallest idle block that holds the request, unless it is
+            // more than an eighth larger (the waste would count as in use).
             auto it = idle_.lower_bound(bytes);
             if (it != idle_.end() && it->first <= bytes + bytes / kFitDivisor) {
                 bytes = it->first;
@@ -79,10 +79,10 @@ public:
             } else {
                 // A new mapping: first give back idle blocks (largest first)
                 // that would take the mapped total above the most this
-                // process has had in use at once. Without this, blocks of
-                // sizes that are idle at the peak (another block's sizes,
-                // checkpointing's recomputed blocks) held up to 500 MB more
-                // at 512 px (docs/BENCHMARKS.md).
+                // process has had in use at once plus the slack. Without
+                // this, blocks of sizes that are idle at the peak (other
+                // layers' sizes, checkpointing's recomputed blocks) held up
+                // to 500 MB more at 512 px (docs/BENCHMARKS.md).
                 const size_t budget =
                     std::max(peak_live_, live_bytes_ + bytes) + std::min(peak_live_ / kSlackDivisor, kMaxSlack);
                 while (!idle_.empty() && mapped_bytes_ + bytes > budget) {

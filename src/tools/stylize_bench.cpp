@@ -25,6 +25,7 @@
 #include "thread_pools.hpp"
 #include <sys/resource.h>
 #include <torch/types.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "stylize/engine.hpp"
 #include "stylize/model_loader.hpp"
@@ -227,6 +228,9 @@ int main(int argc, char** argv) {
     app.add_option("--pairs", npairs, "paired comparison: alternate N evaluations of --a and --b in one process");
     app.add_option("--a", pair_a, "configuration A, e.g. layout=contiguous,checkpoint=0");
     app.add_option("--b", pair_b, "configuration B, e.g. layout=auto");
+    std::string profile;
+    app.add_option("--profile", profile,
+                   "write a Chrome trace of the timed evaluations to this file (scripts/profile_table.py sums it)");
     app.add_flag("--json", json, "print the measurement as one JSON object (ceiling and pairs always do)");
     app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
     CLI11_PARSE(app, argc, argv);
@@ -268,7 +272,13 @@ int main(int argc, char** argv) {
         std::vector<double> stamps, user_stamps, sys_stamps;
         std::vector<long> fault_stamps;
         Hooks hooks;
-        hooks.before_evaluation = cli::before_evaluation;
+        std::unique_ptr<torch::autograd::profiler::RecordProfile> recording;
+        hooks.before_evaluation = [&](int index) {
+            cli::before_evaluation(index);
+            // Record from the first timed evaluation on (after the warm-up).
+            if (!profile.empty() && !recording && index >= std::max(warmup, 1))
+                recording = std::make_unique<torch::autograd::profiler::RecordProfile>(profile);
+        };
         hooks.on_progress = [&](const Progress&) {
             stamps.push_back(std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
             rusage ru{};
@@ -278,6 +288,7 @@ int main(int argc, char** argv) {
             fault_stamps.push_back(ru.ru_minflt + ru.ru_majflt);
         };
         const auto result = stylize::stylize(model, content, {{style, 1.0}}, o, hooks);
+        recording.reset();  // writes the trace
         std::vector<double> per_eval, cpu_per_eval, user_per_eval, sys_per_eval, faults_per_eval;
         for (size_t i = static_cast<size_t>(std::max(warmup, 1)); i < stamps.size(); ++i) {
             per_eval.push_back(stamps[i] - stamps[i - 1]);
