@@ -100,6 +100,34 @@ FeatureLosses make_terms(const FeatureExtractor& model, const StylizeOptions& op
     return terms;
 }
 
+void check_temporal_guide(const TemporalGuide& g, int64_t h, int64_t w) {
+    if (!g.warped.defined() || g.warped.dim() != 4 || g.warped.size(1) != 3 || g.warped.size(2) != h ||
+        g.warped.size(3) != w)
+        throw InvalidArgument("the temporal guide's warped frame must be (1,3," + std::to_string(h) + "," +
+                              std::to_string(w) + "), the output's size");
+    if (!g.mask.defined() || g.mask.dim() != 4 || g.mask.size(1) != 1 || g.mask.size(2) != h || g.mask.size(3) != w)
+        throw InvalidArgument("the temporal guide's mask must be (1,1," + std::to_string(h) + "," + std::to_string(w) +
+                              "), the output's size");
+    if (!std::isfinite(g.weight) || g.weight < 0)
+        throw InvalidArgument("--temporal-weight must be a finite number >= 0");
+}
+
+// The image terms of one scale: TV, and the temporal term of a video frame
+// with its warped frame and mask resized to the scale (and in the run's
+// colour view, like the image being optimised).
+ImageLosses make_image_terms(const StylizeOptions& opt, const TemporalGuide* temporal, int64_t h, int64_t w,
+                             torch::Device device) {
+    ImageLosses terms;
+    if (opt.tv_weight > 0) terms.push_back(std::make_unique<TVLoss>(opt.tv_weight));
+    if (temporal && temporal->weight > 0) {
+        torch::NoGradGuard no_grad;
+        auto warped = colour_view(resize_image(temporal->warped.to(torch::kFloat), h, w), opt.color);
+        auto mask = resize_image(temporal->mask.to(torch::kFloat), h, w).clamp(0, 1);
+        terms.push_back(std::make_unique<TemporalLoss>(warped.to(device), mask.to(device), temporal->weight));
+    }
+    return terms;
+}
+
 // Style targets at `long_side`, from the cache when there is one.
 const StyleTargets& style_targets_for(const FeatureExtractor& model, const std::vector<StyleImage>& styles,
                                       const torch::Tensor& content, int64_t long_side, const StylizeOptions& opt,
@@ -120,7 +148,12 @@ torch::Tensor initial_image(const StylizeOptions& opt, const torch::Tensor& cont
         auto x = at::rand({1, 3, h, w}, gen, torch::TensorOptions().dtype(torch::kFloat)).to(device);
         return opt.color == ColorMode::Luminance ? luminance_rgb(x) : x;
     }
-    return colour_view(resize_image(init_image.to(torch::kFloat), h, w).clamp(0, 1).to(device), opt.color);
+    // An image of the run's size is taken as it is: a video frame starts from
+    // the previous frame's unclamped state (Result::state). Resized ones are
+    // clamped, since bicubic upsampling overshoots.
+    auto x = init_image.to(torch::kFloat);
+    if (x.size(2) != h || x.size(3) != w) x = resize_image(x, h, w).clamp(0, 1);
+    return colour_view(x.to(device), opt.color);
 }
 
 }  // namespace
@@ -195,7 +228,7 @@ void configure_for(FeatureExtractor& model, const StylizeOptions& opt) {
 
 Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const std::vector<StyleImage>& styles_in,
                const StylizeOptions& opt, const Hooks& hooks, const torch::Tensor& init_image,
-               std::vector<StyleTargets>* style_cache) {
+               std::vector<StyleTargets>* style_cache, const TemporalGuide* temporal) {
     validate(opt);
     check_image(content_in, "content image");
     if (styles_in.empty()) throw InvalidArgument("at least one style image is needed");
@@ -219,6 +252,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
     const int nscales = static_cast<int>(sizes.size());
     const int total = (nscales - 1) * opt.scale_iterations + opt.iterations;
     check_geometry(model, opt, content, styles_in, sizes);
+    if (temporal) check_temporal_guide(*temporal, out_h, out_w);
     const bool use_content = !opt.content_layers.empty() && opt.content_weight > 0;
 
     Result result;
@@ -241,8 +275,8 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
             if (use_content) content_targets = model.extract(content_view, names_of(opt.content_layers));
             style = &style_targets_for(model, styles, content, std::max(h, w), opt, style_cache, local_style);
         }
-        auto evaluator = make_evaluator(model, make_terms(model, opt, content_targets, *style), opt.tv_weight,
-                                        opt.checkpoint, h, w);
+        auto evaluator = make_evaluator(model, make_terms(model, opt, content_targets, *style),
+                                        make_image_terms(opt, temporal, h, w, device), opt.checkpoint, h, w);
 
         {
             torch::NoGradGuard no_grad;
@@ -314,6 +348,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
     }
 
     torch::NoGradGuard no_grad;
+    result.state = x.detach().to(torch::kCPU).contiguous();
     auto out = x.clamp(0, 1);
     if (opt.color == ColorMode::Luminance) out = combine_luminance_chroma(out, content_s);
     result.image = out.to(torch::kCPU).contiguous();

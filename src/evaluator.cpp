@@ -14,8 +14,8 @@ namespace {
 // reporting sums.
 class EvaluatorBase : public Evaluator {
 protected:
-    EvaluatorBase(const FeatureExtractor& model, FeatureLosses terms, double tv_weight)
-        : model_(model), terms_(std::move(terms)), tv_weight_(tv_weight) {
+    EvaluatorBase(const FeatureExtractor& model, FeatureLosses terms, ImageLosses image_terms)
+        : model_(model), terms_(std::move(terms)), image_terms_(std::move(image_terms)) {
         for (const auto& t : terms_) keep_.push_back(t->layer());
         std::sort(keep_.begin(), keep_.end());
         keep_.erase(std::unique(keep_.begin(), keep_.end()), keep_.end());
@@ -46,23 +46,25 @@ protected:
         return total;
     }
 
-    // Adds the image terms (TV) and reads the sums back.
+    // Adds the image terms (TV, temporal) and reads the sums back.
     LossTerms finish(const torch::Tensor& x, const torch::Tensor& content, const torch::Tensor& style) const {
         LossTerms t;
-        if (tv_weight_ > 0) {
-            auto tv = total_variation(x) * tv_weight_;
-            tv.backward();
-            t.tv = tv.item<double>();
+        torch::Tensor total;
+        for (const auto& term : image_terms_) {
+            auto v = (*term)(x);
+            (term->kind() == TermKind::Temporal ? t.temporal : t.tv) += v.item<double>();
+            total = total.defined() ? total + v : v;
         }
+        if (total.defined()) total.backward();
         t.content = content.item<double>();
         t.style = style.item<double>();
-        t.total = t.content + t.style + t.tv;
+        t.total = t.content + t.style + t.tv + t.temporal;
         return t;
     }
 
     const FeatureExtractor& model_;
     FeatureLosses terms_;
-    double tv_weight_;
+    ImageLosses image_terms_;
     std::vector<size_t> keep_;  // unique sorted layer indices the terms read
     size_t depth_ = 0;
 };
@@ -70,8 +72,8 @@ protected:
 // Keeps every activation the backward pass needs: one forward, one backward.
 class PlainEvaluator final : public EvaluatorBase {
 public:
-    PlainEvaluator(const FeatureExtractor& model, FeatureLosses terms, double tv_weight)
-        : EvaluatorBase(model, std::move(terms), tv_weight) {}
+    PlainEvaluator(const FeatureExtractor& model, FeatureLosses terms, ImageLosses image_terms)
+        : EvaluatorBase(model, std::move(terms), std::move(image_terms)) {}
 
     LossTerms evaluate(const torch::Tensor& x) override {
         auto content = x.new_zeros({}).detach(), style = x.new_zeros({}).detach();
@@ -89,9 +91,9 @@ public:
 // input, deepest first, feeding it the gradient that arrived at its output.
 class CheckpointedEvaluator final : public EvaluatorBase {
 public:
-    CheckpointedEvaluator(const FeatureExtractor& model, FeatureLosses terms, double tv_weight,
+    CheckpointedEvaluator(const FeatureExtractor& model, FeatureLosses terms, ImageLosses image_terms,
                           std::vector<size_t> starts)
-        : EvaluatorBase(model, std::move(terms), tv_weight), starts_(std::move(starts)) {}
+        : EvaluatorBase(model, std::move(terms), std::move(image_terms)), starts_(std::move(starts)) {}
 
     LossTerms evaluate(const torch::Tensor& x) override {
         auto content = x.new_zeros({}).detach(), style = x.new_zeros({}).detach();
@@ -148,17 +150,18 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Evaluator> make_evaluator(const FeatureExtractor& model, FeatureLosses terms, double tv_weight,
-                                          bool checkpoint, int64_t height, int64_t width) {
+std::unique_ptr<Evaluator> make_evaluator(const FeatureExtractor& model, FeatureLosses terms,
+                                          ImageLosses image_terms, bool checkpoint, int64_t height, int64_t width) {
     size_t depth = 0;
     for (const auto& t : terms) depth = std::max(depth, t->layer() + 1);
     if (checkpoint) {
         const double act_bytes = model.config().precision == Precision::BF16 ? 2.0 : 4.0;
         auto starts = plan_segments(model, depth, height, width, act_bytes, true).starts;
         if (starts.size() > 1)
-            return std::make_unique<CheckpointedEvaluator>(model, std::move(terms), tv_weight, std::move(starts));
+            return std::make_unique<CheckpointedEvaluator>(model, std::move(terms), std::move(image_terms),
+                                                               std::move(starts));
     }
-    return std::make_unique<PlainEvaluator>(model, std::move(terms), tv_weight);
+    return std::make_unique<PlainEvaluator>(model, std::move(terms), std::move(image_terms));
 }
 
 }  // namespace stylize

@@ -23,7 +23,7 @@ public:
 /// The strategy for the model's layers, the terms and the image size:
 /// checkpointed when `checkpoint` is set and the plan has more than one
 /// segment, plain otherwise.
-std::unique_ptr<Evaluator> make_evaluator(const FeatureExtractor& model, FeatureLosses terms, double tv_weight,
-                                          bool checkpoint, int64_t height, int64_t width);
+std::unique_ptr<Evaluator> make_evaluator(const FeatureExtractor& model, FeatureLosses terms,
+                                          ImageLosses image_terms, bool checkpoint, int64_t height, int64_t width);
 
 }  // namespace stylize

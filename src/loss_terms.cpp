@@ -1,6 +1,7 @@
 #include "loss_terms.hpp"
 
 #include "stylize/losses.hpp"
+#include "stylize/temporal.hpp"
 
 namespace stylize {
 
@@ -21,6 +22,15 @@ StyleLoss::StyleLoss(size_t layer, std::shared_ptr<const StyleStatistic> statist
 torch::Tensor StyleLoss::operator()(const torch::Tensor& features) const {
     const auto f = normalize_gradients_ ? normalize_gradient(features) : features;
     return statistic_->loss(f, target_, norm_) * weight_;
+}
+
+torch::Tensor TVLoss::operator()(const torch::Tensor& image) const { return total_variation(image) * weight_; }
+
+TemporalLoss::TemporalLoss(torch::Tensor warped, torch::Tensor mask, double weight)
+    : warped_(std::move(warped)), mask_(std::move(mask)), weight_(weight) {}
+
+torch::Tensor TemporalLoss::operator()(const torch::Tensor& image) const {
+    return temporal_loss(image, warped_, mask_) * weight_;
 }
 
 }  // namespace stylize

@@ -2,7 +2,9 @@
 // The loss terms of one scale: each knows the layer it reads and its target,
 // and returns its weighted loss for the features of one evaluation. The
 // evaluator sums a list of them, whatever they are (content, a style
-// statistic, later masked or temporal terms). Internal to the engine.
+// statistic, later masked terms). Terms of the image itself (TV, the
+// temporal term of a video frame) are ImageLosses beside them. Internal to
+// the engine.
 #include <memory>
 #include <vector>
 
@@ -12,7 +14,7 @@
 
 namespace stylize {
 
-enum class TermKind { Content, Style };
+enum class TermKind { Content, Style, TV, Temporal };
 
 class FeatureLoss {
 public:
@@ -56,6 +58,40 @@ private:
     torch::Tensor target_;
     double norm_, weight_;
     bool normalize_gradients_;
+};
+
+/// A term of the image itself rather than of its features.
+class ImageLoss {
+public:
+    virtual ~ImageLoss() = default;
+    virtual TermKind kind() const = 0;
+    /// The weighted loss of the (1,3,H,W) image; differentiable.
+    virtual torch::Tensor operator()(const torch::Tensor& image) const = 0;
+};
+
+using ImageLosses = std::vector<std::unique_ptr<const ImageLoss>>;
+
+/// weight * total_variation(image).
+class TVLoss final : public ImageLoss {
+public:
+    explicit TVLoss(double weight) : weight_(weight) {}
+    TermKind kind() const override { return TermKind::TV; }
+    torch::Tensor operator()(const torch::Tensor& image) const override;
+
+private:
+    double weight_;
+};
+
+/// weight * temporal_loss(image, warped, mask) (temporal.hpp).
+class TemporalLoss final : public ImageLoss {
+public:
+    TemporalLoss(torch::Tensor warped, torch::Tensor mask, double weight);
+    TermKind kind() const override { return TermKind::Temporal; }
+    torch::Tensor operator()(const torch::Tensor& image) const override;
+
+private:
+    torch::Tensor warped_, mask_;
+    double weight_;
 };
 
 }  // namespace stylize

@@ -85,3 +85,15 @@ big = bytearray(jpg)
 big[sof + 5:sof + 9] = (60000).to_bytes(2, "big") * 2
 with open(os.path.join(img_dir, "huge_header.jpg"), "wb") as f:
     f.write(bytes(big))
+
+# A short synthetic clip (textured plane translating and rotating, a square
+# moving across it: occlusions), as numbered PNG frames, and a folder whose
+# third frame has another size.
+clip_dir = os.path.join(out, "clip")
+subprocess.check_call([sys.executable, os.path.join(here, "..", "scripts", "make_clip.py"), "synthetic", clip_dir,
+                       "--frames", "8", "--size", "64x48"], stdout=subprocess.DEVNULL)
+mixed = os.path.join(out, "clip_mixed")
+os.makedirs(mixed, exist_ok=True)
+for i, name in enumerate(sorted(os.listdir(clip_dir))[:4]):
+    im = Image.open(os.path.join(clip_dir, name))
+    (im.resize((60, 48)) if i == 2 else im).save(os.path.join(mixed, name))

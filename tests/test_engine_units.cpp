@@ -62,7 +62,9 @@ TEST_CASE("both evaluation strategies give autograd's losses and gradient", "[en
     (loss + tv).backward();
 
     for (bool checkpoint : {false, true}) {
-        auto evaluator = make_evaluator(model, make_terms(), 0.5, checkpoint, 48, 64);
+        ImageLosses image_terms;
+        image_terms.push_back(std::make_unique<TVLoss>(0.5));
+        auto evaluator = make_evaluator(model, make_terms(), std::move(image_terms), checkpoint, 48, 64);
         auto x = start.clone().requires_grad_(true);
         const auto t = evaluator->evaluate(x);
         CHECK(t.style == Approx(style_sum).epsilon(1e-4));

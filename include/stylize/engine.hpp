@@ -25,11 +25,12 @@
 #include "stylize/model.hpp"
 #include "stylize/options.hpp"
 #include "stylize/targets.hpp"
+#include "stylize/temporal.hpp"
 
 namespace stylize {
 
 struct LossTerms {
-    double content = 0, style = 0, tv = 0, total = 0;
+    double content = 0, style = 0, tv = 0, temporal = 0, total = 0;
 };
 
 struct Progress {
@@ -62,6 +63,12 @@ struct Hooks {
 
 struct Result {
     torch::Tensor image;        ///< (1,3,H,W) fp32 RGB in [0,1], CPU
+    /// The optimised image itself, before clamping to [0,1] (and, with
+    /// ColorMode::Luminance, before the content's chroma is put back): what
+    /// the losses were computed on. L-BFGS leaves pixels outside [0,1] that
+    /// the style loss counts, so a follow-up run (the next video frame)
+    /// should start from this, not from `image`. (1,3,H,W) fp32, CPU.
+    torch::Tensor state;
     LossTerms losses;           ///< at the returned image (for the EMA image: last evaluated)
     int evaluations = 0;
     StopReason stop_reason = StopReason::Completed;
@@ -95,9 +102,11 @@ void configure_for(FeatureExtractor& model, const StylizeOptions& options);
 /// it differs (its layout and convolution algorithm are kept), so after the
 /// call model.config() says what ran. `init_image` is used when options.init == Image.
 /// `style_cache`, if given, maps long side -> targets and is filled/reused.
+/// `temporal`, if given (a video frame after the first), adds its temporal
+/// loss at every scale; its tensors have the output's size (output_size()).
 Result stylize(FeatureExtractor& model, const torch::Tensor& content,
                const std::vector<StyleImage>& styles, const StylizeOptions& options,
                const Hooks& hooks = {}, const torch::Tensor& init_image = {},
-               std::vector<StyleTargets>* style_cache = nullptr);
+               std::vector<StyleTargets>* style_cache = nullptr, const TemporalGuide* temporal = nullptr);
 
 }  // namespace stylize

@@ -1,7 +1,5 @@
 #include "batch_command.hpp"
 
-#include <glob.h>
-
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -21,6 +19,7 @@
 #include "signals.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
+#include "stylize/video_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -41,24 +40,11 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, co
     std::vector<std::string> out;
     for (const auto& spec : specs) {
         std::error_code ec;
-        if (fs::is_directory(spec, ec)) {
-            std::vector<std::string> found;
-            for (const auto& e : fs::directory_iterator(spec, ec))
-                if (e.is_regular_file() && is_supported_output(e.path().string()) && e.path().filename().string()[0] != '.')
-                    found.push_back(e.path().string());
-            if (found.empty()) throw InvalidArgument(what + " " + spec + ": the folder has no images");
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
-        } else if (spec.find_first_of("*?[") != std::string::npos && !fs::exists(spec, ec)) {
-            glob_t g{};
-            const int rc = ::glob(spec.c_str(), 0, nullptr, &g);
-            std::vector<std::string> found;
-            if (rc == 0)
-                for (size_t i = 0; i < g.gl_pathc; ++i)
-                    if (fs::is_regular_file(g.gl_pathv[i], ec)) found.emplace_back(g.gl_pathv[i]);
-            globfree(&g);
-            if (found.empty()) throw InvalidArgument(what + " '" + spec + "' matches no file");
-            std::sort(found.begin(), found.end());
+        if (fs::is_directory(spec, ec) || is_glob(spec)) {
+            const auto found = list_images(spec);
+            if (found.empty())
+                throw InvalidArgument(is_glob(spec) ? what + " '" + spec + "' matches no file"
+                                                    : what + " " + spec + ": the folder has no images");
             out.insert(out.end(), found.begin(), found.end());
         } else {
             out.push_back(spec);  // a missing file fails its own jobs, not the batch

@@ -19,6 +19,7 @@
 #include "run_command.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/runtime_info.hpp"
+#include "video_command.hpp"
 
 namespace stylize::cli {
 namespace {
@@ -56,12 +57,20 @@ const char* kRunHelp =
     "Neural style transfer (Gatys et al.) with a TorchScript VGG19.\n"
     "  stylize CONTENT STYLE [STYLE...] -o OUT [options]\n"
     "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR   (see stylize batch --help)\n"
+    "  stylize video INPUT STYLE [STYLE...] -o OUTPUT       (see stylize video --help)\n"
     "  stylize compare A B [--min-psnr DB] [--min-ssim S]\n"
     "  stylize COMMAND --help";
 const char* kBatchHelp =
     "Stylize many images: every content x style pair, or the jobs of a jobs file.\n"
     "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR [options]\n"
     "  stylize batch --jobs FILE [-O OUTDIR] [options]";
+const char* kVideoHelp =
+    "Stylize a video, a folder of frames or a glob, with temporal consistency (Ruder et al. 2016).\n"
+    "  stylize video INPUT STYLE [STYLE...] -o OUTPUT [options]\n"
+    "Each frame after the first starts from the previous stylized frame warped by the optical flow of\n"
+    "the content frames; a temporal loss holds it there where the flow is reliable. OUTPUT is a video\n"
+    "file (.avi .mp4 .mov .mkv; no audio) or a folder of numbered frames (resumable with --skip-existing).\n"
+    "Ctrl-C finishes the current frame and keeps the frames so far; a second Ctrl-C stops at once.";
 const char* kCompareHelp = "Compare images (or folders of images) by PSNR, SSIM and max difference";
 
 // `stylize --help` lists the commands with the first line of each one's
@@ -133,6 +142,8 @@ int main_entry(int argc, char** argv) {
         const std::vector<Command> commands{
             add_command<BatchOptions>(app, "batch", kBatchHelp, kFooter, setup_batch_command, batch_command,
                                       &BatchOptions::run),
+            add_command<VideoOptions>(app, "video", kVideoHelp, kFooter, setup_video_command, video_command,
+                                      &VideoOptions::run),
             add_command<CompareOptions>(app, "compare", kCompareHelp, "", setup_compare_command, compare_command),
         };
 

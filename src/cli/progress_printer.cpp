@@ -32,7 +32,8 @@ void ProgressPrinter::operator()(const Progress& p) {
         const Json line = {{"event", "progress"}, {"evaluation", p.evaluation}, {"total", p.total},
                            {"scale", p.scale},    {"scales", p.scales},         {"height", p.height},
                            {"width", p.width},    {"loss", l.total},            {"content", l.content},
-                           {"style", l.style},    {"tv", l.tv},                 {"elapsed", p.elapsed_seconds}};
+                           {"style", l.style},    {"tv", l.tv},                 {"temporal", l.temporal},
+                           {"elapsed", p.elapsed_seconds}};
         std::fprintf(out_, "%s\n", dump_json(line).c_str());
         std::fflush(out_);
         return;
@@ -40,10 +41,12 @@ void ProgressPrinter::operator()(const Progress& p) {
     char scale[48] = "";
     if (p.scales > 1) std::snprintf(scale, sizeof scale, " scale %d/%d %lldx%lld", p.scale, p.scales,
                                     static_cast<long long>(p.width), static_cast<long long>(p.height));
-    char line[320];
+    char temporal[40] = "";
+    if (l.temporal > 0) std::snprintf(temporal, sizeof temporal, ", temporal %.3g", l.temporal);
+    char line[360];
     std::snprintf(line, sizeof line,
-                  "%seval %d/%d%s  loss %.4g (content %.4g, style %.4g, tv %.3g)  %.2f eval/s  ETA %s",
-                  prefix_.c_str(), p.evaluation, p.total, scale, l.total, l.content, l.style, l.tv, rate,
+                  "%seval %d/%d%s  loss %.4g (content %.4g, style %.4g, tv %.3g%s)  %.2f eval/s  ETA %s",
+                  prefix_.c_str(), p.evaluation, p.total, scale, l.total, l.content, l.style, l.tv, temporal, rate,
                   format_duration(eta).c_str());
     if (mode_ == ProgressMode::Line) {
         std::fprintf(err_, "\r%s\033[K", line);

@@ -142,8 +142,6 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
     return model;
 }
 
-namespace {
-
 ProgressMode progress_mode(const RunOptions& o) {
     if (o.quiet) return ProgressMode::None;
     if (o.progress == "line") return ProgressMode::Line;
@@ -153,7 +151,6 @@ ProgressMode progress_mode(const RunOptions& o) {
     return ProgressMode::Auto;
 }
 
-// Sizes the run to the memory available (CPU), or throws OutOfMemory with advice.
 void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt, const RunOptions& o) {
     opt.checkpoint = o.checkpoint == "on";
     if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
@@ -191,8 +188,6 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
                           " (or pass --auto-shrink, or lower --lbfgs-history)",
                       need, have);
 }
-
-}  // namespace
 
 std::string targets_key(const JobSpec& job) {
     const auto& e = job.options.engine;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "options_binding.hpp"
+#include "progress_printer.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/image_io.hpp"
 
@@ -56,6 +57,15 @@ int run_command(RunOptions& o);
 /// as deep as the deepest layer of `runs`, with the warnings the user must
 /// see (random weights, reference BLAS) already logged.
 FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<const StylizeOptions*>& runs);
+
+/// How progress is shown: --progress, or none with --quiet.
+ProgressMode progress_mode(const RunOptions& o);
+
+/// Sizes the run to the memory available (CPU): sets opt.checkpoint from
+/// --checkpoint, turns it on (auto) or lowers opt.size (--auto-shrink) when
+/// the run would not fit, else throws OutOfMemory with advice.
+void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt,
+                   const RunOptions& o);
 
 /// "<dir>/<stem>.partial<ext>" for out = "<dir>/<stem><ext>".
 std::string partial_path(const std::string& output);

@@ -1,0 +1,26 @@
+#pragma once
+// The state a video run carries from one frame to the next: the last
+// frame's optimised image before clamping (Result::state). Kept next to the
+// frames of a folder output, so that --skip-existing resumes exactly where an
+// uninterrupted run would be (the written frame is clamped and rounded, and
+// starting from it would change every later frame).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <torch/types.h>
+
+namespace stylize::cli {
+
+/// "<folder>/.stylize-video-state".
+std::string video_state_path(const std::string& folder);
+
+/// Writes frame `index`'s state (1,3,H,W) fp32 atomically, replacing the previous one.
+void save_video_state(const std::string& folder, int64_t index, const torch::Tensor& state);
+
+/// The state saved for frame `index`, if the file holds that frame at that
+/// size; nothing otherwise (missing, another frame, another size, damaged).
+std::optional<torch::Tensor> load_video_state(const std::string& folder, int64_t index, int64_t height,
+                                              int64_t width);
+
+}  // namespace stylize::cli
