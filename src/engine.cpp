@@ -151,7 +151,9 @@ torch::Tensor initial_image(const StylizeOptions& opt, const torch::Tensor& cont
     // An image of the run's size is taken as it is: a video frame starts from
     // the previous frame's unclamped state (Result::state). Resized ones are
     // clamped, since bicubic upsampling overshoots.
-    auto x = init_image.to(torch::kFloat);
+    // A copy: the optimiser changes the start image in place, and the caller's
+    // tensor (reused for the next frame) must not change.
+    auto x = init_image.to(torch::kFloat).clone();
     if (x.size(2) != h || x.size(3) != w) x = resize_image(x, h, w).clamp(0, 1);
     return colour_view(x.to(device), opt.color);
 }

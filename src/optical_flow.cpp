@@ -31,7 +31,11 @@ public:
         if (from.sizes() != to.sizes()) throw InvalidArgument("optical flow: the two frames differ in size");
         const cv::Mat a = to_gray8(from), b = to_gray8(to);
         cv::Mat flow;  // CV_32FC2, (dx, dy) per pixel
-        algorithm_->calc(a, b, flow);
+        try {
+            algorithm_->calc(a, b, flow);
+        } catch (const cv::Exception& e) {
+            throw RuntimeFailure("optical flow failed: " + e.err);
+        }
         auto t = torch::from_blob(flow.data, {flow.rows, flow.cols, 2}, torch::kFloat).clone();
         return t.permute({2, 0, 1}).unsqueeze(0).contiguous().to(from.device());
     }

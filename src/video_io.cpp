@@ -113,8 +113,14 @@ public:
         if (!first_.empty()) {
             m = first_;
             first_ = cv::Mat();
-        } else if (!capture_.read(m) || m.empty()) {
-            return false;
+        } else {
+            bool ok = false;
+            try {
+                ok = capture_.read(m);
+            } catch (const cv::Exception& e) {
+                throw ImageError(path_ + ": cannot decode frame " + std::to_string(index_ + 1) + " (" + e.err + ")");
+            }
+            if (!ok || m.empty()) return false;
         }
         if (m.cols != info_.width || m.rows != info_.height)
             throw ImageError(path_ + ": frame " + std::to_string(index_ + 1) + " is " + size_text(m.cols, m.rows) +
@@ -222,7 +228,11 @@ void VideoWriter::write(const torch::Tensor& rgb) {
     t = t.index_select(0, torch::tensor({2, 1, 0}, torch::kLong)).permute({1, 2, 0}).mul(255.0).round();
     t = t.to(torch::kByte).contiguous();
     const cv::Mat bgr(static_cast<int>(impl_->height), static_cast<int>(impl_->width), CV_8UC3, t.data_ptr());
-    impl_->writer.write(bgr);
+    try {
+        impl_->writer.write(bgr);
+    } catch (const cv::Exception& e) {
+        throw ImageError(impl_->path + ": cannot write a frame (" + e.err + ")");
+    }
     ++written_;
 }
 

@@ -132,6 +132,18 @@ TEST_CASE("a run with a temporal guide stays closer to the warped frame, and rep
     CHECK(diff(guided.image, 0) < 0.5 * diff(unguided.image, 0));
     CHECK(diff(guided.image, 32) > 0.5 * diff(unguided.image, 32));
 
+    // The caller's start image is not changed by the run (it is the next
+    // frame's too): the same call twice gives the same result.
+    StylizeOptions from_image = o;
+    from_image.init = InitKind::Image;
+    const auto start = free_run.image.clone();
+    auto init = free_run.image;
+    const auto first = stylize::stylize(model, content, styles, from_image, {}, init);
+    CHECK(torch::equal(init, start));
+    CHECK_FALSE(init.requires_grad());
+    const auto second = stylize::stylize(model, content, styles, from_image, {}, init);
+    CHECK(torch::equal(first.image, second.image));
+
     TemporalGuide wrong = guide;
     wrong.mask = torch::ones({1, 1, 24, 32});
     CHECK_THROWS_AS(stylize::stylize(model, content, styles, o, {}, {}, nullptr, &wrong), InvalidArgument);

@@ -37,10 +37,10 @@ torch::Tensor warp_image(const torch::Tensor& image, const torch::Tensor& flow,
 torch::Tensor reliable_mask(const torch::Tensor& backward, const torch::Tensor& forward);
 
 /// What the temporal loss of one frame compares against: the previous
-/// stylized frame warped onto this one, the mask of reliable pixels, and the
-/// loss weight.
+/// frame's optimised image (Result::state, not clamped) warped onto this one,
+/// the mask of reliable pixels, and the loss weight.
 struct TemporalGuide {
-    torch::Tensor warped;  ///< (1,3,H,W) in [0,1]
+    torch::Tensor warped;  ///< (1,3,H,W), about [0,1] (optimised images overshoot a little)
     torch::Tensor mask;    ///< (1,1,H,W) in [0,1]
     double weight = 0;
 };

@@ -15,6 +15,7 @@
 #include "progress_printer.hpp"
 #include "provenance.hpp"
 #include "signals.hpp"
+#include "sha256.hpp"
 #include "video_state.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_ops.hpp"
@@ -112,6 +113,15 @@ torch::Tensor as_written(const torch::Tensor& image, int bit_depth) {
 
 std::string eta_text(double seconds) { return seconds < 0 ? "?" : format_duration(seconds); }
 
+// What a saved state belongs to: the inputs, the model and every option that
+// shapes the frames. A state left by another run is not used on resuming.
+std::string run_key(const JobSpec& job, const FeatureExtractor& model, const VideoOptions& o) {
+    auto record = provenance_record(job, model, nullptr);
+    record["video"] = {{"temporal_weight", o.temporal_weight}, {"frame_iterations", o.frame_iterations},
+                       {"frame_init", o.frame_init}, {"flow", to_string(o.flow)}, {"warp", to_string(o.warp)}};
+    return detail::sha256_hex(dump_json(record));
+}
+
 Json losses_json(const LossTerms& l) {
     return {{"total", l.total}, {"content", l.content}, {"style", l.style}, {"tv", l.tv}, {"temporal", l.temporal}};
 }
@@ -132,7 +142,7 @@ void setup_video_command(CLI::App& app, VideoOptions& o) {
                    "Evaluations for each frame that starts from the warped previous frame")
         ->capture_default_str()->group(group);
     add_choice(app, "--frame-init", o.frame_init,
-               "Frames after the first start from the warped previous output, or from scratch as --init says",
+               "Frames after the first start from the warped previous frame, or from scratch as --init says",
                {"warped", "content"})->group(group);
     add_choice(app, "--flow", o.flow, "Optical flow of the content frames",
                {{"dis", FlowMethod::DIS}, {"farneback", FlowMethod::Farneback}})->group(group);
@@ -165,10 +175,20 @@ void check_video_options(const VideoOptions& o) {
         throw InvalidArgument("--save-every is for single images; stylize video writes every frame as it finishes");
     if (o.run.job.bit_depth == 16 && (kind != VideoOutputKind::Folder || o.frame_format != "png"))
         throw InvalidArgument("--bit-depth 16 needs a folder output with --frame-format png");
+    // Never write over the input, nor among the input frames.
     std::error_code ec;
-    if (kind == VideoOutputKind::VideoFile && fs::exists(o.input, ec) && fs::exists(o.output, ec) &&
-        fs::equivalent(o.input, o.output, ec))
-        throw InvalidArgument("--output " + o.output + " is the input video; refusing to overwrite it");
+    auto same = [&](const std::string& a, const std::string& b) {
+        return fs::exists(a, ec) && fs::exists(b, ec) ? fs::equivalent(a, b, ec)
+                                                      : fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+    };
+    if (kind == VideoOutputKind::VideoFile && (same(o.input, o.output) || same(o.input, partial_path(o.output))))
+        throw InvalidArgument("--output " + o.output + " would overwrite the input video; choose another name");
+    if (kind == VideoOutputKind::Folder && (fs::is_directory(o.input, ec) || is_glob(o.input))) {
+        const std::string input_folder =
+            fs::is_directory(o.input, ec) ? o.input : fs::path(o.input).parent_path().string();
+        if (same(input_folder.empty() ? "." : input_folder, o.output))
+            throw InvalidArgument("--output " + o.output + " is the folder of the input frames; choose another folder");
+    }
 }
 
 int video_command(VideoOptions& o) {
@@ -221,6 +241,7 @@ int video_command(VideoOptions& o) {
     std::vector<StyleTargets> style_cache;
     const bool cache_targets = opt.color != ColorMode::MatchMeanCov && opt.color != ColorMode::MatchHistogram;
     auto flow = make_optical_flow(o.flow);
+    const std::string key = run_key(job, model, o);
     const bool warped_init = o.frame_init == "warped";
     spdlog::info("video: {} frame(s) of {}x{} -> {}x{} at {:g} fps, temporal weight {:g}, {} evaluations per later "
                  "frame, flow {}, warp {}",
@@ -241,8 +262,11 @@ int video_command(VideoOptions& o) {
             // frames; a folder without it (an older run, another tool) resumes
             // from the written frame, close but not the same bytes.
             previous_output = as_written(load_image(output.frame_file(index), lo).rgb, o.run.job.bit_depth);
-            auto state = load_video_state(o.output, index, out_h, out_w);
+            auto state = load_video_state(o.output, index, out_h, out_w, key);
             previous_state = state ? *state : previous_output;
+            if (!state && o.max_frames != index + 1 && !fs::exists(output.frame_file(index + 1), ec))
+                spdlog::warn("{}: no saved state of this run for it; going on from the written frame (close to, but "
+                             "not the same bytes as, an uninterrupted run)", output.frame_file(index));
             if (previous_output.size(2) != out_h || previous_output.size(3) != out_w)
                 throw ImageError(output.frame_file(index) + ": an existing frame of " +
                                  std::to_string(previous_output.size(3)) + "x" + std::to_string(previous_output.size(2)) +
@@ -298,6 +322,9 @@ int video_command(VideoOptions& o) {
         } catch (const c10::Error& e) {
             printer.finish();
             const std::string what = e.what();
+            if (what.find("out of memory") != std::string::npos)
+                throw RuntimeFailure("out of memory on " + opt.device + " on frame " + std::to_string(index + 1) +
+                                     "; lower --size (now " + std::to_string(opt.size) + ") or --lbfgs-history");
             throw RuntimeFailure("LibTorch failed on frame " + std::to_string(index + 1) + ": " +
                                  what.substr(0, what.find('\n')));
         }
@@ -307,7 +334,7 @@ int video_command(VideoOptions& o) {
             throw RuntimeFailure("frame " + std::to_string(index + 1) + ": " + result.stop_detail +
                                  "; try a lower --temporal-weight or --style-weight");
         output.write(index, result.image);
-        if (output.is_folder()) save_video_state(o.output, index, result.state);
+        if (output.is_folder()) save_video_state(o.output, index, result.state, key);
         const double secs = seconds_since(frame_start);
         if (stylized == 0) first_seconds = secs;
         else {
@@ -331,7 +358,9 @@ int video_command(VideoOptions& o) {
         previous_output = as_written(result.image, o.run.job.bit_depth);
         previous_state = result.state;
         previous_content = frame;
-        if (const int sig = pending_signal()) {
+        const bool last = (o.max_frames > 0 && index + 1 >= o.max_frames) ||
+                          (!info.video_file && index + 1 >= info.frame_count);
+        if (const int sig = pending_signal(); sig && !last) {
             const auto where = output.abandon();
             spdlog::error("interrupted by {} after frame {}/{}; the frames so far are in {}{}",
                           sig == SIGTERM ? "SIGTERM" : "SIGINT", index + 1, total, where,
@@ -340,6 +369,9 @@ int video_command(VideoOptions& o) {
         }
     }
     if (index == 0) throw ImageError(o.input + ": the video has no frames");
+    if (info.video_file && o.max_frames == 0 && index < info.frame_count * 9 / 10)
+        spdlog::warn("{}: read {} frames but the container says {}; the video may be truncated or damaged", o.input,
+                     index, info.frame_count);
     output.finish();
     if (o.run.sidecar) {
         // One provenance record for the whole video: the still-image options

@@ -16,10 +16,12 @@ std::string video_state_path(const std::string& folder) {
     return (std::filesystem::path(folder) / ".stylize-video-state").string();
 }
 
-void save_video_state(const std::string& folder, int64_t index, const torch::Tensor& state) {
+void save_video_state(const std::string& folder, int64_t index, const torch::Tensor& state,
+                      const std::string& run_key) {
     const auto t = state.detach().to(torch::kCPU).to(torch::kFloat).contiguous();
     std::ostringstream head;
-    head << kMagic << "\n" << index << " " << t.size(1) << " " << t.size(2) << " " << t.size(3) << "\n";
+    head << kMagic << "\n" << run_key << " " << index << " " << t.size(1) << " " << t.size(2) << " " << t.size(3)
+         << "\n";
     std::string bytes = head.str();
     const auto* data = reinterpret_cast<const char*>(t.data_ptr<float>());
     bytes.append(data, static_cast<size_t>(t.numel()) * sizeof(float));
@@ -27,14 +29,15 @@ void save_video_state(const std::string& folder, int64_t index, const torch::Ten
 }
 
 std::optional<torch::Tensor> load_video_state(const std::string& folder, int64_t index, int64_t height,
-                                              int64_t width) {
+                                              int64_t width, const std::string& run_key) {
     std::ifstream in(video_state_path(folder), std::ios::binary);
     if (!in) return std::nullopt;
     std::string magic;
     if (!std::getline(in, magic) || magic != kMagic) return std::nullopt;
+    std::string key;
     int64_t i = -1, c = 0, h = 0, w = 0;
-    if (!(in >> i >> c >> h >> w) || in.get() != '\n') return std::nullopt;
-    if (i != index || c != 3 || h != height || w != width) return std::nullopt;
+    if (!(in >> key >> i >> c >> h >> w) || in.get() != '\n') return std::nullopt;
+    if (key != run_key || i != index || c != 3 || h != height || w != width) return std::nullopt;
     auto t = torch::empty({1, 3, h, w}, torch::kFloat);
     const auto size = static_cast<std::streamsize>(t.numel() * static_cast<int64_t>(sizeof(float)));
     in.read(reinterpret_cast<char*>(t.data_ptr<float>()), size);

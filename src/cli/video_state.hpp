@@ -15,12 +15,15 @@ namespace stylize::cli {
 /// "<folder>/.stylize-video-state".
 std::string video_state_path(const std::string& folder);
 
-/// Writes frame `index`'s state (1,3,H,W) fp32 atomically, replacing the previous one.
-void save_video_state(const std::string& folder, int64_t index, const torch::Tensor& state);
+/// Writes frame `index`'s state (1,3,H,W) fp32 atomically, replacing the
+/// previous one. `run_key` names the run it belongs to (no spaces or newlines).
+void save_video_state(const std::string& folder, int64_t index, const torch::Tensor& state,
+                      const std::string& run_key);
 
-/// The state saved for frame `index`, if the file holds that frame at that
-/// size; nothing otherwise (missing, another frame, another size, damaged).
+/// The state saved for frame `index`, if the file holds that frame of that
+/// run at that size; nothing otherwise (missing, another frame, another run,
+/// another size, damaged).
 std::optional<torch::Tensor> load_video_state(const std::string& folder, int64_t index, int64_t height,
-                                              int64_t width);
+                                              int64_t width, const std::string& run_key);
 
 }  // namespace stylize::cli
