@@ -16,6 +16,7 @@
 #include "stylize/errors.hpp"
 #include "stylize/image_ops.hpp"
 #include "stylize/network_shape.hpp"
+#include "stylize/spatial.hpp"
 
 namespace stylize {
 namespace {
@@ -82,9 +83,23 @@ void check_geometry(const FeatureExtractor& model, const StylizeOptions& opt, co
     }
 }
 
-// The terms of one scale: content layers first, then style layers.
+uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
+    uint64_t x = seed;
+    for (uint64_t v : {a, b, c}) {
+        x ^= v + 0x9E3779B97F4A7C15ULL + (x << 6) + (x >> 2);
+        x *= 0xBF58476D1CE4E5B9ULL;
+    }
+    return x;
+}
+
+// The terms of one scale: content layers first, then style layers (for
+// each statistic, region and layer). `regions` is (R,1,h,w) at the scale's
+// size with spatial control, undefined without: a region's terms are
+// weighted by its share of the image, so a per-pixel gradient is as strong
+// as without masks.
 FeatureLosses make_terms(const FeatureExtractor& model, const StylizeOptions& opt,
-                         const std::vector<torch::Tensor>& content_targets, const StyleTargets& style) {
+                         const std::vector<torch::Tensor>& content_targets, const StyleTargets& style,
+                         const torch::Tensor& regions) {
     FeatureLosses terms;
     const auto content_w = normalised_weights(opt.content_layers);
     for (size_t k = 0; k < content_targets.size(); ++k)
@@ -92,11 +107,25 @@ FeatureLosses make_terms(const FeatureExtractor& model, const StylizeOptions& op
                                                       content_targets[k], content_w[k] * opt.content_weight,
                                                       opt.normalize_gradients));
     const auto style_w = normalised_weights(opt.style_layers);
-    const auto statistic = make_style_statistic();
-    for (size_t i = 0; i < opt.style_layers.size(); ++i)
-        terms.push_back(std::make_unique<StyleLoss>(model.layer_index(opt.style_layers[i].name), statistic,
-                                                    style.grams[i], style_w[i] * opt.style_weight,
-                                                    opt.normalize_gradients));
+    const auto statistics = make_style_statistics(opt.style_loss);
+    for (size_t k = 0; k < statistics.size(); ++k) {
+        const auto& per_region = style.statistics[k];
+        for (size_t r = 0; r < per_region.size(); ++r) {
+            torch::Tensor mask;
+            double area = 1.0;
+            if (regions.defined()) {
+                mask = regions.narrow(0, static_cast<int64_t>(r), 1);
+                area = mask.mean().item<double>();
+                if (!(area > 0)) continue;
+            }
+            for (size_t i = 0; i < opt.style_layers.size(); ++i) {
+                if (!per_region[r][i].defined()) continue;
+                terms.push_back(std::make_unique<StyleLoss>(model.layer_index(opt.style_layers[i].name), statistics[k],
+                                                            per_region[r][i], style_w[i] * opt.style_weight * area,
+                                                            opt.normalize_gradients, mask, mix_seed(opt.seed, k, r, i)));
+            }
+        }
+    }
     return terms;
 }
 
@@ -131,11 +160,12 @@ ImageLosses make_image_terms(const StylizeOptions& opt, const TemporalGuide* tem
 // Style targets at `long_side`, from the cache when there is one.
 const StyleTargets& style_targets_for(const FeatureExtractor& model, const std::vector<StyleImage>& styles,
                                       const torch::Tensor& content, int64_t long_side, const StylizeOptions& opt,
-                                      std::vector<StyleTargets>* cache, StyleTargets& local) {
-    if (!cache) return local = compute_style_targets(model, styles, content, long_side, opt);
+                                      const SpatialControl* spatial, std::vector<StyleTargets>* cache,
+                                      StyleTargets& local) {
+    if (!cache) return local = compute_style_targets(model, styles, content, long_side, opt, spatial);
     for (const auto& t : *cache)
         if (t.size == long_side) return t;
-    cache->push_back(compute_style_targets(model, styles, content, long_side, opt));
+    cache->push_back(compute_style_targets(model, styles, content, long_side, opt, spatial));
     return cache->back();
 }
 
@@ -230,7 +260,8 @@ void configure_for(FeatureExtractor& model, const StylizeOptions& opt) {
 
 Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const std::vector<StyleImage>& styles_in,
                const StylizeOptions& opt, const Hooks& hooks, const torch::Tensor& init_image,
-               std::vector<StyleTargets>* style_cache, const TemporalGuide* temporal) {
+               std::vector<StyleTargets>* style_cache, const TemporalGuide* temporal,
+               const SpatialControl* spatial) {
     validate(opt);
     check_image(content_in, "content image");
     if (styles_in.empty()) throw InvalidArgument("at least one style image is needed");
@@ -255,6 +286,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
     const int total = (nscales - 1) * opt.scale_iterations + opt.iterations;
     check_geometry(model, opt, content, styles_in, sizes);
     if (temporal) check_temporal_guide(*temporal, out_h, out_w);
+    if (spatial) check_spatial_control(*spatial, content, styles_in);
     const bool use_content = !opt.content_layers.empty() && opt.content_weight > 0;
 
     Result result;
@@ -275,9 +307,12 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
         {
             torch::NoGradGuard no_grad;
             if (use_content) content_targets = model.extract(content_view, names_of(opt.content_layers));
-            style = &style_targets_for(model, styles, content, std::max(h, w), opt, style_cache, local_style);
+            style = &style_targets_for(model, styles, content, std::max(h, w), opt, spatial, style_cache,
+                                       local_style);
         }
-        auto evaluator = make_evaluator(model, make_terms(model, opt, content_targets, *style),
+        torch::Tensor regions;
+        if (spatial) regions = resize_masks(spatial->content.to(torch::kFloat), h, w).to(device);
+        auto evaluator = make_evaluator(model, make_terms(model, opt, content_targets, *style, regions),
                                         make_image_terms(opt, temporal, h, w, device), opt.checkpoint, h, w);
 
         {

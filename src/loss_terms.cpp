@@ -15,13 +15,16 @@ torch::Tensor ContentLoss::operator()(const torch::Tensor& features) const {
 }
 
 StyleLoss::StyleLoss(size_t layer, std::shared_ptr<const StyleStatistic> statistic, torch::Tensor target,
-                     double weight, bool normalize_gradients)
+                     double weight, bool normalize_gradients, torch::Tensor region, uint64_t seed)
     : layer_(layer), statistic_(std::move(statistic)), target_(std::move(target)),
-      norm_(statistic_->normaliser(target_)), weight_(weight), normalize_gradients_(normalize_gradients) {}
+      norm_(statistic_->normaliser(target_)), weight_(weight), normalize_gradients_(normalize_gradients),
+      region_(std::move(region)), seed_(seed) {}
 
 torch::Tensor StyleLoss::operator()(const torch::Tensor& features) const {
     const auto f = normalize_gradients_ ? normalize_gradient(features) : features;
-    return statistic_->loss(f, target_, norm_) * weight_;
+    const auto mask = region_.defined() ? mask_at(region_, features) : torch::Tensor();
+    const uint64_t draw = seed_ ^ (0x9E3779B97F4A7C15ULL * ++evaluations_);
+    return statistic_->loss(f, mask, target_, norm_, draw) * weight_;
 }
 
 torch::Tensor TVLoss::operator()(const torch::Tensor& image) const { return total_variation(image) * weight_; }

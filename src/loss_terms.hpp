@@ -43,11 +43,14 @@ private:
     bool normalize_gradients_;
 };
 
-/// weight * the statistic's loss against its target.
+/// weight * the statistic's loss against its target, over the pixels of
+/// `region` ((1,1,H,W) at the image's resolution, averaged down to the
+/// layer's; undefined = every pixel). `seed` seeds the draws of a random
+/// statistic: the n-th evaluation draws from seed and n.
 class StyleLoss final : public FeatureLoss {
 public:
     StyleLoss(size_t layer, std::shared_ptr<const StyleStatistic> statistic, torch::Tensor target, double weight,
-              bool normalize_gradients);
+              bool normalize_gradients, torch::Tensor region = {}, uint64_t seed = 0);
     TermKind kind() const override { return TermKind::Style; }
     size_t layer() const override { return layer_; }
     torch::Tensor operator()(const torch::Tensor& features) const override;
@@ -58,6 +61,9 @@ private:
     torch::Tensor target_;
     double norm_, weight_;
     bool normalize_gradients_;
+    torch::Tensor region_;
+    uint64_t seed_;
+    mutable uint64_t evaluations_ = 0;  // the evaluator calls each term once per evaluation
 };
 
 /// A term of the image itself rather than of its features.

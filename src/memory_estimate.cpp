@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "segment_plan.hpp"
+#include "style_statistic.hpp"
 #include "stylize/network_shape.hpp"
 #include "winograd_conv.hpp"
 
@@ -16,7 +17,7 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
     const size_t depth = model.depth_for(names);
     const double act_bytes = opt.precision == Precision::BF16 ? 2.0 : 4.0;
     const auto shapes = layer_shapes(model, depth, height, width);
-    double peak_layer = 0, grams = 0, weights = 0, scratch = 0, unblocked = 0;
+    double peak_layer = 0, grams = 0, sorting = 0, weights = 0, scratch = 0, unblocked = 0;
     bool blocked = false;
     MapShape input{3, height, width};
     for (size_t i = 0; i < shapes.size(); ++i) {
@@ -33,8 +34,18 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
         }
         const double c = static_cast<double>(m.channels);
         peak_layer = std::max(peak_layer, m.elements() * act_bytes);
-        for (const auto& sl : opt.style_layers)
-            if (sl.name == l.name) grams += 2 * c * c * 4;  // target and current Gram
+        for (const auto& sl : opt.style_layers) {
+            if (sl.name != l.name) continue;
+            grams += 2 * c * c * 4;  // target and current Gram (or covariance)
+            if (opt.style_loss == StyleLossKind::SlicedWasserstein || opt.style_loss == StyleLossKind::Histogram) {
+                // The style's pool of feature vectors (the style is about the
+                // output's size), and while the term runs: projections,
+                // sorted values, their indices, the resampled target.
+                const double n = static_cast<double>(m.height * m.width);
+                grams += c * std::min(n, static_cast<double>(kMaxSamples)) * 4;
+                sorting = std::max(sorting, c * (n * 24 + std::min(n, static_cast<double>(kMaxSamples)) * 8));
+            }
+        }
         // A feature kept from a channel-blocked run is an unblocked copy.
         if (blocked && std::find(names.begin(), names.end(), l.name) != names.end()) unblocked += m.elements() * 4;
         input = m;
@@ -47,7 +58,7 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
     const double image_state = 3 * pixels * 4 * 8;  // image, grad, copies, EMA, resize buffers
     const double optimiser = opt.optimizer == OptimizerKind::LBFGS ? 2.0 * opt.lbfgs_history * 3 * pixels * 4
                                                                    : 2.0 * 3 * pixels * 4;
-    return saved + 3 * peak_layer + grams + weights + scratch + unblocked + image_state + optimiser;
+    return saved + 3 * peak_layer + grams + sorting + weights + scratch + unblocked + image_state + optimiser;
 }
 
 }  // namespace stylize

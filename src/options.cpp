@@ -156,6 +156,14 @@ const char* to_string(ColorMode c) {
         default: return "histogram";
     }
 }
+const char* to_string(StyleLossKind k) {
+    switch (k) {
+        case StyleLossKind::Gram: return "gram";
+        case StyleLossKind::MeanCov: return "mean-cov";
+        case StyleLossKind::SlicedWasserstein: return "sliced-wasserstein";
+        default: return "histogram";
+    }
+}
 const char* to_string(Precision p) {
     switch (p) {
         case Precision::FP32: return "fp32";

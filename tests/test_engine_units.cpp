@@ -21,15 +21,17 @@ TEST_CASE("the Gram statistic's loss is the relative error of Gram matrices", "[
     const double norm = gram.normaliser(target);
     CHECK(norm == Approx((target * target).sum().item<double>()));
     const double by_hand = ((gram_matrix(f) - target).pow(2).sum() / norm).item<double>();
-    CHECK(gram.loss(f, target, norm).item<double>() == Approx(by_hand).epsilon(1e-5));
+    CHECK(gram.loss(f, {}, target, norm, 0).item<double>() == Approx(by_hand).epsilon(1e-5));
     // Blending is linear in the weights.
-    const auto a = gram.compute(torch::randn({1, 4, 5, 6})), b = gram.compute(torch::randn({1, 4, 5, 6}));
-    CHECK(torch::allclose(gram.blend({a, b}, {0.25, 0.75}), a * 0.25 + b * 0.75));
+    const auto fa = torch::randn({1, 4, 5, 6}), fb = torch::randn({1, 4, 5, 6});
+    CHECK(torch::allclose(gram.target({{fa, {}, 0.25}, {fb, {}, 0.75}}),
+                          gram_matrix(fa) * 0.25 + gram_matrix(fb) * 0.75, 1e-5, 1e-6));
 }
 
 TEST_CASE("both evaluation strategies give autograd's losses and gradient", "[engine]") {
     auto model = FeatureExtractor::load(fixtures::model());
     StylizeOptions o;
+    o.style_loss = StyleLossKind::Gram;
     const auto content = fixtures::content_image(48, 64), style = fixtures::style_image(48, 64);
     const auto targets = compute_style_targets(model, {{style, 1.0}}, content, 64, o);
     const auto content_layer = model.layer_index("relu4_2");
@@ -39,7 +41,7 @@ TEST_CASE("both evaluation strategies give autograd's losses and gradient", "[en
         terms.push_back(std::make_unique<ContentLoss>(content_layer, content_target, 2.0, false));
         for (size_t i = 0; i < o.style_layers.size(); ++i)
             terms.push_back(std::make_unique<StyleLoss>(model.layer_index(o.style_layers[i].name),
-                                                        make_style_statistic(), targets.grams[i], 100.0 * (i + 1),
+                                                        std::make_shared<const GramStatistic>(), targets.statistics[0][0][i], 100.0 * (i + 1),
                                                         false));
         return terms;
     };
@@ -54,7 +56,7 @@ TEST_CASE("both evaluation strategies give autograd's losses and gradient", "[en
     auto loss = relative_squared_error(feats[0], content_target) * 2.0;
     double style_sum = 0;
     for (size_t i = 0; i < o.style_layers.size(); ++i) {
-        auto t = relative_squared_error(gram_matrix(feats[i + 1]), targets.grams[i]) * (100.0 * (i + 1));
+        auto t = relative_squared_error(gram_matrix(feats[i + 1]), targets.statistics[0][0][i]) * (100.0 * (i + 1));
         style_sum += t.item<double>();
         loss = loss + t;
     }

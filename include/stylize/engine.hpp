@@ -24,6 +24,7 @@
 #include "stylize/memory_estimate.hpp"
 #include "stylize/model.hpp"
 #include "stylize/options.hpp"
+#include "stylize/spatial.hpp"
 #include "stylize/targets.hpp"
 #include "stylize/temporal.hpp"
 
@@ -104,9 +105,13 @@ void configure_for(FeatureExtractor& model, const StylizeOptions& options);
 /// `style_cache`, if given, maps long side -> targets and is filled/reused.
 /// `temporal`, if given (a video frame after the first), adds its temporal
 /// loss at every scale; its tensors have the output's size (output_size()).
+/// `spatial`, if given, restricts each region's style statistics to the
+/// matching regions of the style images (spatial.hpp); a style cache must
+/// then hold targets made with the same style masks.
 Result stylize(FeatureExtractor& model, const torch::Tensor& content,
                const std::vector<StyleImage>& styles, const StylizeOptions& options,
                const Hooks& hooks = {}, const torch::Tensor& init_image = {},
-               std::vector<StyleTargets>* style_cache = nullptr, const TemporalGuide* temporal = nullptr);
+               std::vector<StyleTargets>* style_cache = nullptr, const TemporalGuide* temporal = nullptr,
+               const SpatialControl* spatial = nullptr);
 
 }  // namespace stylize

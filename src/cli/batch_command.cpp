@@ -116,6 +116,9 @@ std::vector<JobSpec> build_jobs(const BatchOptions& o) {
             job.content = resolve(images[0]);
             for (size_t i = 1; i < images.size(); ++i) job.styles.push_back(resolve(images[i]));
             job.options.init_image = resolve(job.options.init_image);
+            for (auto& m : job.options.style_regions) m = resolve(m);
+            job.options.content_mask = resolve(job.options.content_mask);
+            for (auto& m : job.options.style_masks) m = resolve(m);
             const int index = static_cast<int>(jobs.size()) + 1;
             if (job.output.empty()) {
                 if (o.output_dir.empty())

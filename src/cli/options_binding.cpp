@@ -1,5 +1,6 @@
 #include "options_binding.hpp"
 
+#include "mask_inputs.hpp"
 #include "stylize/errors.hpp"
 
 namespace stylize::cli {
@@ -28,6 +29,15 @@ void bind_job_options(CLI::App& app, JobOptions& o) {
         ->group(loss);
     app.add_flag("--normalize-gradients", e.normalize_gradients,
                  "Divide each loss layer's gradient by its L1 norm")->group(loss);
+    add_choice(app, "--style-loss", e.style_loss,
+               "How style layers are compared. gram: Gram matrices; mean-cov: mean and covariance of the features; "
+               "sliced-wasserstein: sorted random projections of the features (Heitz et al. 2021); histogram: the "
+               "Gram term plus per-channel histograms (Risser et al. 2017). See README, style losses",
+               {{"gram", StyleLossKind::Gram},
+                {"mean-cov", StyleLossKind::MeanCov},
+                {"sliced-wasserstein", StyleLossKind::SlicedWasserstein},
+                {"histogram", StyleLossKind::Histogram}})
+        ->group(loss);
     add_choice(app, "--pooling", e.pooling, "Pooling layers", {{"max", Pooling::Max}, {"avg", Pooling::Avg}})
         ->group(loss);
 
@@ -74,6 +84,21 @@ void bind_job_options(CLI::App& app, JobOptions& o) {
                 {"match", ColorMode::MatchMeanCov},
                 {"histogram", ColorMode::MatchHistogram}})
         ->group(geom);
+
+    const std::string spatial = "Spatial control";
+    app.add_option("--style-region", o.style_regions,
+                   "Where each style applies: one grayscale mask over the content per style image, in their order "
+                   "(white = this style); repeat the option. Pixels no mask covers keep the content")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->group(spatial);
+    app.add_option("--content-mask", o.content_mask,
+                   "Colour-coded map of the content's regions (flat colours); needs one --style-mask per style")
+        ->group(spatial);
+    app.add_option("--style-mask", o.style_masks,
+                   "Colour-coded map of a style image's regions, one per style image in their order: each region of "
+                   "the output takes its style only from the same colour in the style images")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->group(spatial);
 
     const std::string out = "Output";
     app.add_option("--bit-depth", o.bit_depth, "8, or 16 for .png/.tif")->capture_default_str()->group(out);
@@ -149,6 +174,7 @@ void finalize_job_options(JobOptions& o, size_t style_count) {
                                   std::to_string(style_count) + " style images");
     }
     if (!o.init_image.empty()) e.init = InitKind::Image;
+    check_mask_options(o, style_count);
     if (o.bit_depth != 8 && o.bit_depth != 16)
         throw InvalidArgument("--bit-depth must be 8 or 16, got " + std::to_string(o.bit_depth));
     if (o.jpeg_quality < 1 || o.jpeg_quality > 100)

@@ -22,6 +22,9 @@ struct JobOptions {
     std::string style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1";
     std::string style_blend;  ///< comma-separated, one per style
     std::string init_image;
+    std::vector<std::string> style_regions;  ///< --style-region, one grayscale mask over the content per style
+    std::string content_mask;                ///< --content-mask, colour-coded regions of the content
+    std::vector<std::string> style_masks;    ///< --style-mask, colour-coded regions of each style image
     int bit_depth = 8;
     int jpeg_quality = 95;
     int save_every = 0;

@@ -50,6 +50,12 @@ Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const 
     opt["colors"] = to_string(e.color);
     opt["pooling"] = to_string(model.config().pooling);
     opt["normalize_gradients"] = e.normalize_gradients;
+    opt["style_loss"] = to_string(e.style_loss);
+    if (!job.options.style_regions.empty()) opt["style_regions"] = job.options.style_regions;
+    if (!job.options.content_mask.empty()) {
+        opt["content_mask"] = job.options.content_mask;
+        opt["style_masks"] = job.options.style_masks;
+    }
     opt["ema_decay"] = e.ema_decay;
     opt["early_stop"] = e.early_stop_tolerance;
     opt["early_stop_window"] = e.early_stop_window;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "exit_codes.hpp"
+#include "mask_inputs.hpp"
 #include "memory_policy.hpp"
 #include "thread_pools.hpp"
 #include "progress_printer.hpp"
@@ -194,7 +195,10 @@ std::string targets_key(const JobSpec& job) {
     std::string key;
     for (const auto& s : job.styles) key += s + "\x1f";
     key += job.options.style_blend + "|" + job.options.style_layers + "|" + std::to_string(e.style_scale) + "|" +
-           to_string(e.color) + "|" + to_string(e.pooling);
+           to_string(e.color) + "|" + to_string(e.pooling) + "|" + to_string(e.style_loss);
+    // Region targets depend on the style masks, and a colour-coded map's
+    // region order on the content map.
+    for (const auto& m : mask_files(job.options)) key += "|mask:" + m;
     // Colour matching makes the targets depend on the content too.
     if (e.color == ColorMode::MatchMeanCov || e.color == ColorMode::MatchHistogram) key += "|" + job.content;
     return key;
@@ -205,6 +209,7 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     finalize_job_options(job.options, job.styles.size());
     std::vector<std::string> inputs{job.content, job.options.init_image};
     inputs.insert(inputs.end(), job.styles.begin(), job.styles.end());
+    for (const auto& m : mask_files(job.options)) inputs.push_back(m);
     check_output_path(job.output, inputs, job.options.bit_depth);
     check_layers(model, opt);
     if (opt.pooling != model.config().pooling) {
@@ -220,6 +225,7 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     for (const auto& s : job.styles) styles.push_back({load_image(s, lo).rgb, 1.0});
     torch::Tensor init;
     if (!job.options.init_image.empty()) init = load_image(job.options.init_image, lo).rgb;
+    const auto spatial = load_spatial_control(job.options, content, job.styles, styles, lo);
     fit_to_memory(model, content, opt, o);
     if (opt.checkpoint && o.memory_policy == MemoryPolicy::System && return_freed_memory_promptly())
         spdlog::debug("checkpointing: freed memory goes back to the system at once (glibc mmap threshold 1 MiB)");
@@ -243,7 +249,8 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     Result& result = out.result;
     try {
         std::vector<StyleTargets>* targets = cache ? &(*cache)[targets_key(job)] : nullptr;
-        result = stylize::stylize(model, content.rgb, styles, opt, hooks, init, targets);
+        result = stylize::stylize(model, content.rgb, styles, opt, hooks, init, targets, nullptr,
+                                  spatial ? &*spatial : nullptr);
     } catch (const c10::Error& e) {
         printer.finish();
         const std::string what = e.what();
@@ -315,6 +322,7 @@ int run_command(RunOptions& o) {
     finalize_job_options(job.options, job.styles.size());
     std::vector<std::string> inputs{job.content, job.options.init_image};
     inputs.insert(inputs.end(), job.styles.begin(), job.styles.end());
+    for (const auto& m : mask_files(job.options)) inputs.push_back(m);
     check_output_path(job.output, inputs, job.options.bit_depth);
     for (const auto& in : inputs)
         if (!in.empty()) check_image_file(in);

@@ -11,6 +11,7 @@
 
 #include "exit_codes.hpp"
 #include "json_output.hpp"
+#include "mask_inputs.hpp"
 #include "memory_policy.hpp"
 #include "progress_printer.hpp"
 #include "provenance.hpp"
@@ -156,6 +157,9 @@ void setup_video_command(CLI::App& app, VideoOptions& o) {
     app.add_flag("--skip-existing", o.skip_existing,
                  "Folder outputs: keep frames already written and go on from them (resume)")->group(group);
     app.add_option("--report", o.report, "Write one JSON line per frame to this file")->group(group);
+    // The temporal weight and frame schedule were measured with the Gram
+    // loss (docs/BENCHMARKS.md, Video); video keeps it as its default.
+    o.run.job.engine.style_loss = kVideoStyleLoss;
     bind_job_options(app, o.run.job);
     bind_process_options(app, o.run);
 }
@@ -199,6 +203,9 @@ int video_command(VideoOptions& o) {
     job.output = o.output;
     job.options = o.run.job;
     finalize_job_options(job.options, job.styles.size());
+    if (has_masks(job.options))
+        throw InvalidArgument("--style-region, --content-mask and --style-mask are for still images: a fixed mask "
+                              "does not follow the motion of a video");
     for (const auto& s : job.styles) check_image_file(s);
     if (!job.options.init_image.empty()) check_image_file(job.options.init_image);
 

@@ -18,6 +18,9 @@ namespace stylize::cli {
 constexpr double kDefaultTemporalWeight = 100.0;
 /// Default evaluations for frames that start from the warped previous frame.
 constexpr int kDefaultFrameIterations = 100;
+/// Video's default style loss: the one its temporal weight was measured
+/// with (the still-image default is mean-cov since issue 17).
+constexpr StyleLossKind kVideoStyleLoss = StyleLossKind::Gram;
 
 struct VideoOptions {
     std::string input;                ///< video file, folder of frames, or glob

@@ -114,8 +114,16 @@ struct Config {
     Layout layout = Layout::Auto;
     ConvAlgorithm conv = ConvAlgorithm::Auto;
     bool checkpoint = false;
+    StyleLossKind style_loss = StyleLossKind::Gram;
     std::string text;
 };
+
+StyleLossKind parse_style_loss(const std::string& v) {
+    for (auto k : {StyleLossKind::Gram, StyleLossKind::MeanCov, StyleLossKind::SlicedWasserstein,
+                   StyleLossKind::Histogram})
+        if (v == to_string(k)) return k;
+    throw std::invalid_argument("bad style loss '" + v + "'");
+}
 
 Config parse_config(const std::string& text) {
     Config c;
@@ -132,6 +140,7 @@ Config parse_config(const std::string& text) {
         else if (key == "conv" && value == "direct") c.conv = ConvAlgorithm::Direct;
         else if (key == "conv" && value == "winograd") c.conv = ConvAlgorithm::Winograd;
         else if (key == "checkpoint") c.checkpoint = value == "1" || value == "on";
+        else if (key == "style_loss") c.style_loss = parse_style_loss(value);
         else throw std::invalid_argument("bad configuration item '" + item + "'");
     }
     return c;
@@ -147,7 +156,7 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
     auto gen = at::detail::createCPUGenerator(seed);
     auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
     auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
-    std::vector<StyleTargets> cache;
+    std::vector<StyleTargets> cache[4];
     auto one = [&](const Config& c) {
         ExtractorConfig ec;
         ec.layout = c.layout;
@@ -157,11 +166,13 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
         o.size = 0;
         o.iterations = 2;
         o.checkpoint = c.checkpoint;
+        o.style_loss = c.style_loss;
         std::vector<Clock::time_point> stamps;
         Hooks hooks;
         hooks.on_progress = [&](const Progress&) { stamps.push_back(Clock::now()); };
         hooks.before_evaluation = cli::before_evaluation;
-        stylize::stylize(model, content, {{style, 1.0}}, o, hooks, {}, &cache);
+        // Targets differ per style loss: each configuration keeps its own.
+        stylize::stylize(model, content, {{style, 1.0}}, o, hooks, {}, &cache[static_cast<size_t>(c.style_loss)]);
         return std::chrono::duration<double>(stamps.at(1) - stamps.at(0)).count();
     };
     one(cfg[0]);  // warm-up both
@@ -223,10 +234,11 @@ int main(int argc, char** argv) {
     app.add_option("--conv-algorithm", conv, "auto|direct|winograd")
         ->transform(CLI::CheckedTransformer(std::map<std::string, ConvAlgorithm>{
             {"auto", ConvAlgorithm::Auto}, {"direct", ConvAlgorithm::Direct}, {"winograd", ConvAlgorithm::Winograd}}));
-    std::string pair_a, pair_b;
+    std::string pair_a, pair_b, style_loss = to_string(StylizeOptions{}.style_loss);
     int npairs = 0;
+    app.add_option("--style-loss", style_loss, "gram|mean-cov|sliced-wasserstein|histogram (default: the library's)")->capture_default_str();
     app.add_option("--pairs", npairs, "paired comparison: alternate N evaluations of --a and --b in one process");
-    app.add_option("--a", pair_a, "configuration A, e.g. layout=contiguous,checkpoint=0");
+    app.add_option("--a", pair_a, "configuration A, e.g. layout=contiguous,checkpoint=0,style_loss=gram");
     app.add_option("--b", pair_b, "configuration B, e.g. layout=auto");
     std::string profile;
     app.add_option("--profile", profile,
@@ -266,6 +278,7 @@ int main(int argc, char** argv) {
         o.optimizer = optimizer == "adam" ? OptimizerKind::Adam : OptimizerKind::LBFGS;
         o.precision = precision;
         o.checkpoint = checkpoint;
+        o.style_loss = parse_style_loss(style_loss);
         auto gen = at::detail::createCPUGenerator(seed);
         auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
         auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
@@ -304,7 +317,8 @@ int main(int argc, char** argv) {
         const Json record = {{"impl", "stylize"}, {"conv_algorithm", model.winograd_layers() > 0 ? "winograd" : "direct"},
                     {"winograd_layers", model.winograd_layers()}, {"layout", layout_name}, {"checkpoint", checkpoint},
                     {"size", size}, {"height", size}, {"width", size}, {"threads", threads},
-                    {"precision", to_string(precision)}, {"evaluations", result.evaluations},
+                    {"precision", to_string(precision)}, {"style_loss", style_loss},
+                    {"evaluations", result.evaluations},
                     {"seconds_per_eval_median", rounded(t, 6)},
                     {"cpu_seconds_per_eval_median", rounded(median(cpu_per_eval), 6)},
                     {"peak_rss_mb", rounded(peak_rss_bytes() / 1048576.0, 1)}, {"gflop_per_eval", rounded(gflop, 3)},
