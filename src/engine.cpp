@@ -11,6 +11,7 @@
 
 #include "early_stop.hpp"
 #include "evaluator.hpp"
+#include "fixed_order_sum.hpp"
 #include "image_optimizer.hpp"
 #include "style_statistic.hpp"
 #include "stylize/errors.hpp"
@@ -115,7 +116,8 @@ FeatureLosses make_terms(const FeatureExtractor& model, const StylizeOptions& op
             double area = 1.0;
             if (regions.defined()) {
                 mask = regions.narrow(0, static_cast<int64_t>(r), 1);
-                area = mask.mean().item<double>();
+                // In a fixed order: the weight must not depend on the thread count.
+                area = fixed_order_sum(mask).item<double>() / static_cast<double>(mask.numel());
                 if (!(area > 0)) continue;
             }
             for (size_t i = 0; i < opt.style_layers.size(); ++i) {

@@ -104,6 +104,9 @@ ColourRegions regions_from_colour_maps(const torch::Tensor& content_map, const s
         }
         if (!near) out.colours.push_back(c);
     }
+    if (out.colours.empty())
+        throw InvalidArgument("the content mask has no flat colour covering 1% of it or more: a colour-coded mask "
+                              "needs flat colours, one per region");
     if (out.colours.size() > static_cast<size_t>(kMaxRegions))
         throw InvalidArgument("the content mask has " + std::to_string(out.colours.size()) +
                               " colours covering 1% or more each; a colour-coded mask needs at most " +

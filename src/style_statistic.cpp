@@ -50,27 +50,29 @@ torch::Tensor selected_columns(const torch::Tensor& features, const torch::Tenso
 }
 
 // The pool of style feature vectors of a mixture: from each sample a share
-// of columns proportional to its weight, evenly spaced over its pixels, at
-// most kMaxSamples in all and never more than a sample has. (C, M).
+// of columns proportional to its weight, evenly spaced over its pixels
+// (repeating pixels of a sample smaller than its share), at most
+// kMaxSamples in all. (C, M).
 torch::Tensor sample_pool(const std::vector<StyleSample>& samples) {
     std::vector<torch::Tensor> cols;
     std::vector<double> weights;
+    int64_t total = 0;
     for (const auto& s : samples) {
         if (!(s.weight > 0)) continue;
         auto c = selected_columns(s.features, s.mask);
         if (c.size(1) == 0) continue;
+        total += c.size(1);
         cols.push_back(c);
         weights.push_back(s.weight);
     }
     if (cols.empty()) return {};
     double wsum = 0;
     for (double w : weights) wsum += w;
-    double m = static_cast<double>(kMaxSamples);
-    for (size_t i = 0; i < cols.size(); ++i) m = std::min(m, static_cast<double>(cols[i].size(1)) * wsum / weights[i]);
+    const double m = static_cast<double>(std::min(total, kMaxSamples));
     std::vector<torch::Tensor> parts;
     for (size_t i = 0; i < cols.size(); ++i) {
         const int64_t n = cols[i].size(1);
-        const int64_t count = std::clamp<int64_t>(std::llround(m * weights[i] / wsum), 1, n);
+        const int64_t count = std::max<int64_t>(1, std::llround(m * weights[i] / wsum));
         if (count == n) {
             parts.push_back(cols[i]);
             continue;

@@ -38,6 +38,8 @@ struct MaskInputs {
         auto red = torch::zeros({1, 3, 40, 40});
         red[0][0].fill_(1.0);
         stylize::save_image(dir / "b-map.png", red);
+        torch::manual_seed(3);
+        stylize::save_image(dir / "noise.png", torch::rand({1, 3, 48, 64}));
         auto blue_square = torch::zeros({1, 3, 40, 40});
         blue_square[0][2].fill_(1.0);
         stylize::save_image(dir / "b-blue-map.png", blue_square);
@@ -114,6 +116,9 @@ TEST_CASE("cli: bad masks exit with one line naming the option and file", "[cli]
         {"--content-mask '" + (in.dir / "content-map.png") + "' --style-mask '" + (in.dir / "a-map.png") +
              "' --style-mask '" + (in.dir / "green-map.png") + "'",
          3, "green-map.png has none of the content mask's colours"},
+        {"--content-mask '" + (in.dir / "noise.png") + "' --style-mask '" + (in.dir / "a-map.png") +
+             "' --style-mask '" + (in.dir / "b-blue-map.png") + "'",
+         3, "noise.png: the content mask has no flat colour"},
         {"--style-region '" + left + "' --style-region '" + right + "' --content-mask '" + left + "'", 2,
          "use one"},
     };

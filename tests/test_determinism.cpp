@@ -89,9 +89,10 @@ TEST_CASE("determinism: every style loss, with regions, gives the same bytes for
     stylize::save_image(job.dir / "right.png", 1.0 - left);
     for (const char* loss : {"mean-cov", "sliced-wasserstein", "histogram"}) {
         for (int threads : {1, 3}) {
-            // 160 px: the larger maps are big enough for ATen to split work across threads.
+            // 256 px: the maps and the (upsampled, soft) masks are big enough
+            // for ATen to split work across threads.
             const std::string out = std::string(loss) + std::to_string(threads) + ".png";
-            const auto r = run_cli(job.args(out, "-s 160 -n 12 --style-loss " + std::string(loss) + " -j " +
+            const auto r = run_cli(job.args(out, "-s 256 -n 8 --style-loss " + std::string(loss) + " -j " +
                                                      std::to_string(threads) + " '" + job.style + "' --style-region '" +
                                                      (job.dir / "left.png") + "' --style-region '" +
                                                      (job.dir / "right.png") + "'"),

@@ -117,10 +117,13 @@ TEST_CASE("blends are the statistics of the styles' mixture", "[unit]") {
     const auto pool = h.target({{a, {}, 0.75}, {b, {}, 0.25}});
     REQUIRE(pool.defined());
     const int64_t m = pool.size(1);
-    CHECK(m == 64 + 21);  // every pixel of the 3/4 share, a third as many of the other
-    // b is three times larger: the top quarter of every channel comes mostly from b.
+    CHECK(m == 96 + 32);  // 128 vectors in all, 3/4 of them from a (its pixels repeated evenly)
     SlicedWassersteinStatistic sw;
     CHECK(sw.target({{a, {}, 0.75}, {b, {}, 0.25}}).size(1) == m);
+    // A style with few pixels in a region does not shrink the others' share.
+    auto corner = torch::zeros({1, 1, 8, 8});
+    corner[0][0][0][0] = 1.0;
+    CHECK(h.target({{a, {}, 0.5}, {b, corner, 0.5}}).size(1) == 33 + 33);  // half each, the corner repeated
     // A weight of zero leaves a style out.
     CHECK(torch::equal(h.target({{a, {}, 1.0}, {b, {}, 0.0}}), h.target({{a, {}, 1.0}})));
 }

@@ -116,9 +116,15 @@ std::vector<JobSpec> build_jobs(const BatchOptions& o) {
             job.content = resolve(images[0]);
             for (size_t i = 1; i < images.size(); ++i) job.styles.push_back(resolve(images[i]));
             job.options.init_image = resolve(job.options.init_image);
-            for (auto& m : job.options.style_regions) m = resolve(m);
-            job.options.content_mask = resolve(job.options.content_mask);
-            for (auto& m : job.options.style_masks) m = resolve(m);
+            // Mask paths the line gives are relative to the jobs file; those
+            // from the command line stay as given.
+            const auto& batch_wide = o.run.job;
+            if (job.options.style_regions != batch_wide.style_regions)
+                for (auto& m : job.options.style_regions) m = resolve(m);
+            if (job.options.content_mask != batch_wide.content_mask)
+                job.options.content_mask = resolve(job.options.content_mask);
+            if (job.options.style_masks != batch_wide.style_masks)
+                for (auto& m : job.options.style_masks) m = resolve(m);
             const int index = static_cast<int>(jobs.size()) + 1;
             if (job.output.empty()) {
                 if (o.output_dir.empty())

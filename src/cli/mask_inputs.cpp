@@ -1,5 +1,7 @@
 #include "mask_inputs.hpp"
 
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include "stylize/errors.hpp"
@@ -53,19 +55,15 @@ std::optional<SpatialControl> load_spatial_control(const JobOptions& o, const Lo
                                                    const std::vector<StyleImage>& styles, const LoadOptions& lo) {
     check_mask_options(o, styles.size());
     if (!o.style_regions.empty()) {
-        std::vector<torch::Tensor> masks;
-        for (const auto& path : o.style_regions)
+            std::vector<torch::Tensor> masks;
+        for (size_t i = 0; i < o.style_regions.size(); ++i) {
+            const auto& path = o.style_regions[i];
             masks.push_back(load_mask("--style-region", path, content.rgb, "the content image", lo).mean(1, true));
-        try {
-            return regions_from_style_masks(masks);
-        } catch (const InvalidArgument& e) {
-            // "style region N is empty ..." -> name the file.
-            const std::string what = e.what();
-            const auto n = std::stoul(what.substr(std::string("style region ").size())) - 1;
-            throw ImageError("--style-region " + o.style_regions[n] + ": the mask is empty (no pixel of 50% grey or "
-                             "brighter), so style " + std::to_string(n + 1) + " (" + style_paths[n] +
-                             ") would apply nowhere");
+            if (!(masks.back() >= 0.5).any().item<bool>())
+                throw ImageError("--style-region " + path + ": the mask is empty (no pixel of 50% grey or brighter), "
+                                 "so style " + std::to_string(i + 1) + " (" + style_paths[i] + ") would apply nowhere");
         }
+        return regions_from_style_masks(masks);
     }
     if (o.content_mask.empty()) return std::nullopt;
     const auto map = load_mask("--content-mask", o.content_mask, content.rgb, "the content image", lo);
@@ -77,13 +75,15 @@ std::optional<SpatialControl> load_spatial_control(const JobOptions& o, const Lo
     try {
         regions = regions_from_colour_maps(map, style_maps);
     } catch (const InvalidArgument& e) {
-        const std::string what = e.what();
-        if (what.rfind("style mask ", 0) == 0) {
-            const auto n = std::stoul(what.substr(std::string("style mask ").size())) - 1;
-            throw ImageError("--style-mask " + o.style_masks[n] + what.substr(what.find(" has none")) +
-                             ", so its style image would contribute nothing");
+        // "style mask N has none ..." names a style map; the rest are the content map's.
+        const std::string what = e.what(), prefix = "style mask ";
+        if (what.rfind(prefix, 0) == 0) {
+            const auto n = static_cast<size_t>(std::atoi(what.c_str() + prefix.size()));
+            if (n >= 1 && n <= o.style_masks.size())
+                throw ImageError("--style-mask " + o.style_masks[n - 1] + what.substr(what.find(" has none")) +
+                                 ", so its style image would contribute nothing");
         }
-        throw ImageError("--content-mask " + o.content_mask + ": " + what.substr(what.find("has ") + 4));
+        throw ImageError("--content-mask " + o.content_mask + ": " + what);
     }
     for (size_t r = 0; r < regions.colours.size(); ++r) {
         if (regions.styled[r]) continue;
