@@ -17,6 +17,12 @@ namespace {
 struct MaskInputs {
     TempDir dir;
     std::string content = dir / "content.png", a = dir / "a.png", b = dir / "b.png";
+    // A map of one pure colour: channel `c` (0 red, 1 green, 2 blue) full.
+    void save_flat(const std::string& name, int64_t h, int64_t w, int c) const {
+        auto m = torch::zeros({1, 3, h, w});
+        m[0][c].fill_(1.0);
+        stylize::save_image(dir / name, m);
+    }
     MaskInputs() {
         stylize::save_image(content, fixtures::content_image(48, 64));
         stylize::save_image(a, fixtures::style_image(48, 64, 5));
@@ -27,25 +33,17 @@ struct MaskInputs {
         stylize::save_image(dir / "right.png", 1.0 - left);
         stylize::save_image(dir / "black.png", torch::zeros({1, 3, 48, 64}));
         stylize::save_image(dir / "square.png", torch::ones({1, 3, 48, 48}));
-        // Colour maps: content red | blue; style a all blue; style b red with a green corner.
+        // Colour maps: content red | blue; style a all blue; style b all red.
         auto map = torch::zeros({1, 3, 48, 64});
         map[0][0].narrow(1, 0, 32).fill_(1.0);
         map[0][2].narrow(1, 32, 32).fill_(1.0);
         stylize::save_image(dir / "content-map.png", map);
-        auto blue = torch::zeros({1, 3, 48, 64});
-        blue[0][2].fill_(1.0);
-        stylize::save_image(dir / "a-map.png", blue);
-        auto red = torch::zeros({1, 3, 40, 40});
-        red[0][0].fill_(1.0);
-        stylize::save_image(dir / "b-map.png", red);
+        save_flat("a-map.png", 48, 64, 2);
+        save_flat("b-map.png", 40, 40, 0);
+        save_flat("b-blue-map.png", 40, 40, 2);
+        save_flat("green-map.png", 40, 40, 1);
         torch::manual_seed(3);
         stylize::save_image(dir / "noise.png", torch::rand({1, 3, 48, 64}));
-        auto blue_square = torch::zeros({1, 3, 40, 40});
-        blue_square[0][2].fill_(1.0);
-        stylize::save_image(dir / "b-blue-map.png", blue_square);
-        auto green = torch::zeros({1, 3, 40, 40});
-        green[0][1].fill_(1.0);
-        stylize::save_image(dir / "green-map.png", green);
     }
     std::string base() const {
         return "'" + content + "' '" + a + "' '" + b + "' --model '" + fixtures::model() +
