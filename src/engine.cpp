@@ -11,6 +11,8 @@
 
 #include "early_stop.hpp"
 #include "evaluator.hpp"
+#include "stylize/tiling.hpp"
+#include "tile_plan.hpp"
 #include "fixed_order_sum.hpp"
 #include "image_optimizer.hpp"
 #include "style_statistic.hpp"
@@ -273,6 +275,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
                               std::to_string(styles_in.size()) + " style images");
     if (opt.init == InitKind::Image) check_image(init_image, "--init image");
     check_layers(model, opt);
+    check_tiling(model, opt);
     configure_for(model, opt);
 
     std::vector<StyleImage> styles = styles_in;
@@ -306,16 +309,27 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
         std::vector<torch::Tensor> content_targets;
         StyleTargets local_style;
         const StyleTargets* style = nullptr;
+        // Tiled scales (tiling.hpp) evaluate, and take their content
+        // targets, tile by tile.
+        const int64_t tile = is_tiled(model, opt, h, w) ? effective_tile(model, opt) : 0;
+        const int64_t halo = effective_halo(model, opt);
         {
             torch::NoGradGuard no_grad;
-            if (use_content) content_targets = model.extract(content_view, names_of(opt.content_layers));
+            if (use_content && tile > 0) {
+                std::vector<size_t> ids;
+                for (const auto& l : opt.content_layers) ids.push_back(model.layer_index(l.name));
+                content_targets = extract_tiled(model, content_view, ids, tile, halo);
+            } else if (use_content) {
+                content_targets = model.extract(content_view, names_of(opt.content_layers));
+            }
             style = &style_targets_for(model, styles, content, std::max(h, w), opt, spatial, style_cache,
                                        local_style);
         }
         torch::Tensor regions;
         if (spatial) regions = resize_masks(spatial->content.to(torch::kFloat), h, w).to(device);
         auto evaluator = make_evaluator(model, make_terms(model, opt, content_targets, *style, regions),
-                                        make_image_terms(opt, temporal, h, w, device), opt.checkpoint, h, w);
+                                        make_image_terms(opt, temporal, h, w, device), opt.checkpoint, h, w, tile,
+                                        halo);
 
         {
             torch::NoGradGuard no_grad;

@@ -5,6 +5,7 @@
 #include <torch/autograd.h>
 
 #include "segment_plan.hpp"
+#include "tiled_evaluator.hpp"
 #include "stylize/losses.hpp"
 
 namespace stylize {
@@ -48,18 +49,7 @@ protected:
 
     // Adds the image terms (TV, temporal) and reads the sums back.
     LossTerms finish(const torch::Tensor& x, const torch::Tensor& content, const torch::Tensor& style) const {
-        LossTerms t;
-        torch::Tensor total;
-        for (const auto& term : image_terms_) {
-            auto v = (*term)(x);
-            (term->kind() == TermKind::Temporal ? t.temporal : t.tv) += v.item<double>();
-            total = total.defined() ? total + v : v;
-        }
-        if (total.defined()) total.backward();
-        t.content = content.item<double>();
-        t.style = style.item<double>();
-        t.total = t.content + t.style + t.tv + t.temporal;
-        return t;
+        return finish_evaluation(image_terms_, x, content.item<double>(), style.item<double>());
     }
 
     const FeatureExtractor& model_;
@@ -150,8 +140,26 @@ private:
 
 }  // namespace
 
+LossTerms finish_evaluation(const ImageLosses& image_terms, const torch::Tensor& x, double content, double style) {
+    LossTerms t;
+    torch::Tensor total;
+    for (const auto& term : image_terms) {
+        auto v = (*term)(x);
+        (term->kind() == TermKind::Temporal ? t.temporal : t.tv) += v.item<double>();
+        total = total.defined() ? total + v : v;
+    }
+    if (total.defined()) total.backward();
+    t.content = content;
+    t.style = style;
+    t.total = t.content + t.style + t.tv + t.temporal;
+    return t;
+}
+
 std::unique_ptr<Evaluator> make_evaluator(const FeatureExtractor& model, FeatureLosses terms,
-                                          ImageLosses image_terms, bool checkpoint, int64_t height, int64_t width) {
+                                          ImageLosses image_terms, bool checkpoint, int64_t height, int64_t width,
+                                          int64_t tile, int64_t halo) {
+    if (tile > 0 && (height > tile || width > tile))
+        return make_tiled_evaluator(model, std::move(terms), std::move(image_terms), height, width, tile, halo);
     size_t depth = 0;
     for (const auto& t : terms) depth = std::max(depth, t->layer() + 1);
     if (checkpoint) {

@@ -21,9 +21,15 @@ public:
 };
 
 /// The strategy for the model's layers, the terms and the image size:
-/// checkpointed when `checkpoint` is set and the plan has more than one
-/// segment, plain otherwise.
+/// tiled when `tile` > 0 and the image is larger than a tile
+/// (tiled_evaluator.hpp), checkpointed when `checkpoint` is set and the plan
+/// has more than one segment, plain otherwise.
 std::unique_ptr<Evaluator> make_evaluator(const FeatureExtractor& model, FeatureLosses terms,
-                                          ImageLosses image_terms, bool checkpoint, int64_t height, int64_t width);
+                                          ImageLosses image_terms, bool checkpoint, int64_t height, int64_t width,
+                                          int64_t tile = 0, int64_t halo = 0);
+
+/// What every strategy ends with: the image terms (TV, temporal) at `x`,
+/// their gradient added into x.grad(), and the sums read back.
+LossTerms finish_evaluation(const ImageLosses& image_terms, const torch::Tensor& x, double content, double style);
 
 }  // namespace stylize

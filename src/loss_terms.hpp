@@ -11,6 +11,7 @@
 #include <torch/types.h>
 
 #include "style_statistic.hpp"
+#include "tile_plan.hpp"
 
 namespace stylize {
 
@@ -24,6 +25,19 @@ public:
     virtual size_t layer() const = 0;
     /// The weighted loss of that activation; differentiable.
     virtual torch::Tensor operator()(const torch::Tensor& features) const = 0;
+
+    // Tiled evaluation (tiled_evaluator.hpp): a term that is a function of
+    // sums over its map's pixels is computed from the tiles' sums.
+    /// Whether this term is; the two below throw otherwise.
+    virtual bool additive() const { return false; }
+    /// The sums of the part `in_full` of the whole map (full_height x
+    /// full_width), whose features are `part`, flat. Differentiable in them.
+    virtual torch::Tensor partial_sums(const torch::Tensor& part, const Window& in_full, int64_t full_height,
+                                       int64_t full_width) const;
+    /// The weighted loss of the map whose sums, added over its parts, are
+    /// `sums`: operator() of the whole map up to rounding. Differentiable in
+    /// the sums.
+    virtual torch::Tensor loss_of_sums(const torch::Tensor& sums) const;
 };
 
 using FeatureLosses = std::vector<std::unique_ptr<const FeatureLoss>>;
@@ -35,6 +49,10 @@ public:
     TermKind kind() const override { return TermKind::Content; }
     size_t layer() const override { return layer_; }
     torch::Tensor operator()(const torch::Tensor& features) const override;
+    bool additive() const override { return !normalize_gradients_; }
+    torch::Tensor partial_sums(const torch::Tensor& part, const Window& in_full, int64_t full_height,
+                               int64_t full_width) const override;
+    torch::Tensor loss_of_sums(const torch::Tensor& sums) const override;
 
 private:
     size_t layer_;
@@ -54,8 +72,16 @@ public:
     TermKind kind() const override { return TermKind::Style; }
     size_t layer() const override { return layer_; }
     torch::Tensor operator()(const torch::Tensor& features) const override;
+    bool additive() const override { return !normalize_gradients_ && statistic_->additive(); }
+    torch::Tensor partial_sums(const torch::Tensor& part, const Window& in_full, int64_t full_height,
+                               int64_t full_width) const override;
+    torch::Tensor loss_of_sums(const torch::Tensor& sums) const override;
 
 private:
+    // The region averaged down to a full_height x full_width map, kept for
+    // the next tile.
+    const torch::Tensor& region_at(int64_t full_height, int64_t full_width) const;
+
     size_t layer_;
     std::shared_ptr<const StyleStatistic> statistic_;
     torch::Tensor target_;
@@ -64,6 +90,7 @@ private:
     torch::Tensor region_;
     uint64_t seed_;
     mutable uint64_t evaluations_ = 0;  // the evaluator calls each term once per evaluation
+    mutable torch::Tensor region_cache_;
 };
 
 /// A term of the image itself rather than of its features.

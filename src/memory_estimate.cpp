@@ -5,12 +5,15 @@
 #include "segment_plan.hpp"
 #include "style_statistic.hpp"
 #include "stylize/network_shape.hpp"
+#include "stylize/tiling.hpp"
 #include "winograd_conv.hpp"
 
 namespace stylize {
 
-double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int64_t width,
-                             const StylizeOptions& opt) {
+namespace {
+
+// What the network's pass over an input of height x width holds at its peak.
+double network_bytes(const FeatureExtractor& model, int64_t height, int64_t width, const StylizeOptions& opt) {
     std::vector<std::string> names;
     for (const auto& l : opt.content_layers) names.push_back(l.name);
     for (const auto& l : opt.style_layers) names.push_back(l.name);
@@ -54,11 +57,42 @@ double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int6
     // segments' inputs plus the largest segment).
     const double saved = plan_segments(model, depth, height, width, act_bytes, opt.checkpoint).saved_bytes;
     // Backward holds about two layer-sized gradients at a time; content targets are small.
+    return saved + 3 * peak_layer + grams + sorting + weights + scratch + unblocked;
+}
+
+// The image, its gradient and copies, and the optimiser's state.
+double image_bytes(int64_t height, int64_t width, const StylizeOptions& opt) {
     const double pixels = static_cast<double>(height * width);
     const double image_state = 3 * pixels * 4 * 8;  // image, grad, copies, EMA, resize buffers
     const double optimiser = opt.optimizer == OptimizerKind::LBFGS ? 2.0 * opt.lbfgs_history * 3 * pixels * 4
                                                                    : 2.0 * 3 * pixels * 4;
-    return saved + 3 * peak_layer + grams + sorting + weights + scratch + unblocked + image_state + optimiser;
+    return image_state + optimiser;
+}
+
+}  // namespace
+
+double estimate_memory_bytes(const FeatureExtractor& model, int64_t height, int64_t width,
+                             const StylizeOptions& opt) {
+    if (!is_tiled(model, opt, height, width))
+        return network_bytes(model, height, width, opt) + image_bytes(height, width, opt);
+    // Tiled: the network runs on one tile and its halo at a time (without
+    // checkpointing); the image, the optimiser's state, the content targets
+    // and the region masks stay whole.
+    const size_t depth = run_depth(model, opt);
+    const auto g = tile_geometry(model, depth);
+    const int64_t tile = effective_tile(model, opt);
+    const int64_t halo = (effective_halo(model, opt) + g.alignment - 1) / g.alignment * g.alignment;
+    StylizeOptions per_tile = opt;
+    per_tile.checkpoint = false;
+    per_tile.tile = 0;
+    const double net = network_bytes(model, std::min(height, tile + 2 * halo), std::min(width, tile + 2 * halo), per_tile);
+    const auto shapes = layer_shapes(model, depth, height, width);
+    double whole = 0;
+    for (const auto& l : opt.content_layers)
+        if (model.has_layer(l.name)) whole += shapes[model.layer_index(l.name)].elements() * 4;
+    // Region masks at each style layer's resolution, and at the image's.
+    const double regions = opt.style_layers.empty() ? 0 : static_cast<double>(height * width) * 4 * 2;
+    return net + whole + regions + image_bytes(height, width, opt);
 }
 
 }  // namespace stylize

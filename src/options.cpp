@@ -137,6 +137,9 @@ void validate(const StylizeOptions& o) {
         require(s > 0, "--style-blend: the weights sum to zero");
         require(std::isfinite(s), "--style-blend: the weights are too large (their sum overflows)");
     }
+    require(o.tile >= 0 && o.tile <= 16384, "--tile must be off or between 16 and 16384, got " + str(o.tile));
+    require(o.tile_halo >= -1 && o.tile_halo <= 16384,
+            "--tile-halo must be 'exact' or between 0 and 16384, got " + str(o.tile_halo));
 }
 
 const char* to_string(OptimizerKind k) { return k == OptimizerKind::LBFGS ? "lbfgs" : "adam"; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -130,7 +131,89 @@ torch::Tensor resample_sorted(const torch::Tensor& sorted, int64_t n) {
     return v0 + (v1 - v0) * frac;
 }
 
+// ---- sums over pixels, for tiles ----
+
+torch::Tensor StyleStatistic::sums(const torch::Tensor&, const torch::Tensor&) const {
+    throw std::logic_error(std::string(name()) + " is not a sum over pixels");
+}
+torch::Tensor StyleStatistic::loss_of_sums(const torch::Tensor&, const torch::Tensor&, double) const {
+    throw std::logic_error(std::string(name()) + " is not a sum over pixels");
+}
+torch::Tensor StyleStatistic::target_of_sums(const std::vector<std::pair<torch::Tensor, double>>&) const {
+    throw std::logic_error(std::string(name()) + " is not a sum over pixels");
+}
+
+namespace {
+
+// [sum of weights, (sum of m f if with_mean), sum of m f f^T], flat.
+torch::Tensor pixel_sums(const torch::Tensor& features, const torch::Tensor& mask, bool with_mean) {
+    const auto f = matrix(features);
+    std::vector<torch::Tensor> parts;
+    torch::Tensor second;
+    if (!mask.defined()) {
+        parts.push_back(f.new_full({1}, static_cast<double>(f.size(1))));
+        if (with_mean) parts.push_back(f.sum(1));
+        second = at::mm(f, f.t());
+    } else {
+        const auto col = weight_column(features, mask);
+        parts.push_back(fixed_order_sum(col).reshape({1}).to(f.scalar_type()));
+        if (with_mean) parts.push_back(at::mm(f, col).reshape({-1}));
+        second = at::mm(f * col.t(), f.t());
+    }
+    parts.push_back(second.reshape({-1}));
+    return at::cat(parts);
+}
+
+// The sums' weight total and the weighted mean (C,1, when packed) and
+// second moment (C,C), in the sums' precision.
+struct Moments {
+    torch::Tensor mean, second;
+    double total = 0;
+};
+
+Moments moments_of(const torch::Tensor& sums, int64_t c, bool with_mean) {
+    Moments m;
+    m.total = sums[0].item<double>();
+    if (!(m.total > 0)) return m;
+    int64_t at = 1;
+    if (with_mean) {
+        m.mean = sums.narrow(0, at, c).reshape({c, 1}) / m.total;
+        at += c;
+    }
+    m.second = sums.narrow(0, at, c * c).reshape({c, c}) / m.total;
+    return m;
+}
+
+}  // namespace
+
 // ---- Gram ----
+
+torch::Tensor GramStatistic::sums(const torch::Tensor& features, const torch::Tensor& mask) const {
+    return pixel_sums(features, mask, false);
+}
+
+torch::Tensor GramStatistic::loss_of_sums(const torch::Tensor& sums, const torch::Tensor& target,
+                                          double normaliser) const {
+    const auto m = moments_of(sums, target.size(0), false);
+    if (!(m.total > 0)) return sums.sum() * 0.0;
+    return relative_squared_error(m.second, target.to(sums.scalar_type()), normaliser);
+}
+
+torch::Tensor GramStatistic::target_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts) const {
+    torch::NoGradGuard no_grad;
+    torch::Tensor out;
+    double wsum = 0;
+    for (const auto& [s, w] : parts)
+        if (w > 0 && s[0].item<double>() > 0) wsum += w;
+    for (const auto& [s, w] : parts) {
+        const int64_t c = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(s.numel() - 1))));
+        const auto m = moments_of(s, c, false);
+        if (!(w > 0) || !(m.total > 0)) continue;
+        auto g = m.second * (w / wsum);
+        out = out.defined() ? out + g : g;
+    }
+    return out.defined() ? out.to(torch::kFloat) : out;
+}
 
 torch::Tensor GramStatistic::target(const std::vector<StyleSample>& samples) const {
     torch::NoGradGuard no_grad;
@@ -219,6 +302,35 @@ torch::Tensor MeanCovStatistic::loss(const torch::Tensor& features, const torch:
     if (!(total > 0)) return attached_zero(features);
     const auto stat = mean_and_covariance(at::mm(f, col) / total, weighted_second_moment(f, col, total));
     return relative_squared_error(stat, target, normaliser);
+}
+
+torch::Tensor MeanCovStatistic::sums(const torch::Tensor& features, const torch::Tensor& mask) const {
+    return pixel_sums(features, mask, true);
+}
+
+torch::Tensor MeanCovStatistic::loss_of_sums(const torch::Tensor& sums, const torch::Tensor& target,
+                                             double normaliser) const {
+    const auto m = moments_of(sums, target.size(1), true);
+    if (!(m.total > 0)) return sums.sum() * 0.0;
+    return relative_squared_error(mean_and_covariance(m.mean, m.second), target.to(sums.scalar_type()), normaliser);
+}
+
+torch::Tensor MeanCovStatistic::target_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts) const {
+    torch::NoGradGuard no_grad;
+    torch::Tensor mean, second;
+    double wsum = 0;
+    for (const auto& [s, w] : parts)
+        if (w > 0 && s[0].item<double>() > 0) wsum += w;
+    for (const auto& [s, w] : parts) {
+        // numel = 1 + C + C^2
+        const double n = static_cast<double>(s.numel() - 1);
+        const int64_t c = static_cast<int64_t>(std::llround((-1 + std::sqrt(1 + 4 * n)) / 2));
+        const auto m = moments_of(s, c, true);
+        if (!(w > 0) || !(m.total > 0)) continue;
+        mean = mean.defined() ? mean + m.mean * (w / wsum) : m.mean * (w / wsum);
+        second = second.defined() ? second + m.second * (w / wsum) : m.second * (w / wsum);
+    }
+    return mean.defined() ? mean_and_covariance(mean, second).to(torch::kFloat) : mean;
 }
 
 // ---- sliced Wasserstein ----

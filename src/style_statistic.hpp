@@ -48,6 +48,20 @@ public:
     /// Differentiable.
     virtual torch::Tensor loss(const torch::Tensor& features, const torch::Tensor& mask, const torch::Tensor& target,
                                double normaliser, uint64_t draw) const = 0;
+
+    // Tiled evaluation (tiling.hpp) needs a statistic that is a function of
+    // sums over pixels, which tiles add up exactly.
+    /// Whether it is (Gram, mean-cov); the three below throw otherwise.
+    virtual bool additive() const { return false; }
+    /// The sums over the pixels of `features` weighted by `mask` (as in
+    /// loss()), flat: the sum of the weights first, then the statistic's own
+    /// sums. Differentiable in the features.
+    virtual torch::Tensor sums(const torch::Tensor& features, const torch::Tensor& mask) const;
+    /// loss() of the features whose sums, added over tiles, are `sums`
+    /// (equal to it up to rounding). Differentiable in the sums.
+    virtual torch::Tensor loss_of_sums(const torch::Tensor& sums, const torch::Tensor& target, double normaliser) const;
+    /// target() of a mixture from each sample's sums and its blend weight.
+    virtual torch::Tensor target_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts) const;
 };
 
 /// ||G - A||^2 / ||A||^2 with G = F F^T / HW (or, in a region, the
@@ -59,6 +73,10 @@ public:
     double normaliser(const torch::Tensor& target) const override;
     torch::Tensor loss(const torch::Tensor& features, const torch::Tensor& mask, const torch::Tensor& target,
                        double normaliser, uint64_t draw) const override;
+    bool additive() const override { return true; }
+    torch::Tensor sums(const torch::Tensor& features, const torch::Tensor& mask) const override;
+    torch::Tensor loss_of_sums(const torch::Tensor& sums, const torch::Tensor& target, double normaliser) const override;
+    torch::Tensor target_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts) const override;
 };
 
 /// (||mu - mu_s||^2 + ||S - S_s||^2) / (||mu_s||^2 + ||S_s||^2) with mu the
@@ -71,6 +89,10 @@ public:
     double normaliser(const torch::Tensor& target) const override;
     torch::Tensor loss(const torch::Tensor& features, const torch::Tensor& mask, const torch::Tensor& target,
                        double normaliser, uint64_t draw) const override;
+    bool additive() const override { return true; }
+    torch::Tensor sums(const torch::Tensor& features, const torch::Tensor& mask) const override;
+    torch::Tensor loss_of_sums(const torch::Tensor& sums, const torch::Tensor& target, double normaliser) const override;
+    torch::Tensor target_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts) const override;
 };
 
 /// Heitz et al. 2021: C random unit directions (new ones for every draw),

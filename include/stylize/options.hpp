@@ -75,6 +75,14 @@ struct StylizeOptions {
     /// backward pass. Less memory (the largest block instead of all of them)
     /// for one extra forward pass of all but the deepest block.
     bool checkpoint = false;
+    /// Exact tiled evaluation (tiling.hpp): the side of a tile in pixels,
+    /// rounded down to the layers' alignment; 0 = off. Scales no larger than
+    /// one tile run untiled.
+    int tile = 0;
+    /// Pixels of context around each tile; -1 = the exact halo (the
+    /// receptive field of the deepest layer used). Smaller is faster and no
+    /// longer exact.
+    int tile_halo = -1;
 };
 
 /// Parses "relu1_1,relu2_1:0.5" into weighted layers (weight defaults to 1).

@@ -147,6 +147,36 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
                "auto: on only when the run would not fit in memory otherwise",
                {"auto", "on", "off"})
         ->group(run);
+    app.add_option("--tile", o.tile,
+                   "Exact tiled evaluation for images larger than memory allows: N = tiles of N pixels (rounded "
+                   "down to a multiple of 16), auto = the largest tile that fits, only when the run would not fit "
+                   "otherwise (after --checkpoint auto), off = never. Same result as untiled up to rounding. "
+                   "Default: auto")
+        ->check([](const std::string& v) {
+            if (v == "auto" || v == "off") return std::string();
+            try {
+                size_t used = 0;
+                const long n = std::stol(v, &used);
+                if (used == v.size() && n >= 1 && n <= 16384) return std::string();
+            } catch (const std::exception&) {
+            }
+            return "--tile: " + v + " is not auto, off or a number of pixels (1-16384)";
+        })
+        ->group(run);
+    app.add_option("--tile-halo", o.tile_halo,
+                   "Pixels of context around each tile. exact = the receptive field of the deepest layer used (96 "
+                   "for VGG19 up to relu5_1); smaller is faster but no longer exact (README, tiles). Default: exact")
+        ->check([](const std::string& v) {
+            if (v == "exact") return std::string();
+            try {
+                size_t used = 0;
+                const long n = std::stol(v, &used);
+                if (used == v.size() && n >= 0 && n <= 16384) return std::string();
+            } catch (const std::exception&) {
+            }
+            return "--tile-halo: " + v + " is not exact or a number of pixels (0-16384)";
+        })
+        ->group(run);
     app.add_flag("--sidecar", o.sidecar, "Write OUTPUT.json next to each output: parameters, seed, model hash, "
                  "tool and LibTorch versions, losses")->group("Output");
     app.add_flag("--auto-shrink", o.auto_shrink,

@@ -44,6 +44,8 @@ struct RunOptions {
     MemoryPolicy memory_policy = MemoryPolicy::Recycle;
     bool reproducible = false;  ///< --reproducible (reproducible_mode.hpp): AVX2 kernels, direct convolutions
     std::string checkpoint = "auto";  ///< off | on | auto (on when the run would not fit otherwise)
+    std::string tile = "auto";        ///< off | auto (tiles when the run would not fit otherwise) | N pixels
+    std::string tile_halo = "exact";  ///< exact | N pixels
     bool sidecar = false;     ///< write <output>.json provenance next to each output
     double memory_limit = 0;  ///< bytes; 0 = the machine's available memory
     std::string progress = "auto";

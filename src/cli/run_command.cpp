@@ -18,6 +18,7 @@
 #include "stylize/model_loader.hpp"
 #include "stylize/process_settings.hpp"
 #include "stylize/runtime_info.hpp"
+#include "stylize/tiling.hpp"
 
 namespace fs = std::filesystem;
 
@@ -152,15 +153,77 @@ ProgressMode progress_mode(const RunOptions& o) {
     return ProgressMode::Auto;
 }
 
+namespace {
+
+long mib(double bytes) { return static_cast<long>(bytes / 1048576); }
+
+// The largest tile (a multiple of the alignment, no smaller than the halo)
+// whose run fits in `have`; 0 when none does. `smallest_need` gets what the
+// smallest tile needs.
+int largest_fitting_tile(const FeatureExtractor& model, int64_t oh, int64_t ow, const StylizeOptions& opt,
+                         double have, MemoryPolicy policy, double* smallest_need) {
+    const auto need = [&](const StylizeOptions& o) {
+        const double n = estimate_memory_bytes(model, oh, ow, o);
+        return n + policy_overhead_bytes(policy, n);
+    };
+    const auto g = tile_geometry(model, run_depth(model, opt));
+    StylizeOptions o = opt;
+    o.checkpoint = false;
+    const int64_t lowest = std::max(g.alignment, (effective_halo(model, opt) + g.alignment - 1) / g.alignment * g.alignment);
+    // Tiles smaller than the image's long side only: a larger one is untiled.
+    const int64_t highest = (std::max(oh, ow) - 1) / g.alignment * g.alignment;
+    o.tile = static_cast<int>(lowest);
+    const double least = need(o);
+    if (smallest_need) *smallest_need = least;
+    if (least > have || highest < lowest) return 0;
+    int64_t lo = lowest / g.alignment, hi = highest / g.alignment;  // in units of the alignment
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo + 1) / 2;
+        o.tile = static_cast<int>(mid * g.alignment);
+        if (need(o) <= have) lo = mid;
+        else hi = mid - 1;
+    }
+    return static_cast<int>(lo * g.alignment);
+}
+
+}  // namespace
+
+void apply_tile_options(const FeatureExtractor& model, StylizeOptions& opt, const RunOptions& o) {
+    opt.tile = o.tile == "auto" || o.tile == "off" ? 0 : std::stoi(o.tile);
+    opt.tile_halo = o.tile_halo == "exact" ? -1 : std::stoi(o.tile_halo);
+    if (opt.tile > 0) check_tiling(model, opt);
+    else if (o.tile_halo != "exact" && o.tile == "off")
+        throw InvalidArgument("--tile-halo needs tiles: give --tile N or --tile auto");
+}
+
 void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt, const RunOptions& o) {
     opt.checkpoint = o.checkpoint == "on";
+    apply_tile_options(model, opt, o);
     if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
     const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
+    const bool tiled = is_tiled(model, opt, oh, ow);
     double need = estimate_memory_bytes(model, oh, ow, opt);
     if (!opt.checkpoint) need += policy_overhead_bytes(o.memory_policy, need);  // checkpointed runs keep no idle blocks
     const double have = o.memory_limit > 0 ? o.memory_limit : available_memory_bytes();
-    spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB", need / 1048576, have / 1048576);
+    spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB{}", need / 1048576, have / 1048576,
+                  tiled ? " (tiled)" : "");
     if (have <= 0 || need <= have) return;
+    if (opt.tile > 0) {
+        // Tiles the user chose: say which tile would fit, or what budget would.
+        double least = 0;
+        const int fit = largest_fitting_tile(model, oh, ow, opt, have, o.memory_policy, &least);
+        if (fit > 0)
+            throw OutOfMemory("--tile " + std::to_string(opt.tile) + ": a " + std::to_string(ow) + "x" +
+                                  std::to_string(oh) + " run in these tiles needs about " + std::to_string(mib(need)) +
+                                  " MiB but " + std::to_string(mib(have)) +
+                                  " MiB are available; the largest tile that fits is --tile " + std::to_string(fit),
+                              need, have);
+        throw OutOfMemory("--tile " + std::to_string(opt.tile) + ": " + std::to_string(mib(have)) +
+                              " MiB are available, too little even for the smallest tile of a " + std::to_string(ow) +
+                              "x" + std::to_string(oh) + " run; the smallest --memory-limit that works is about " +
+                              std::to_string(mib(least) + 1) + " MiB (or lower --size or --lbfgs-history)",
+                          need, have);
+    }
     if (o.checkpoint == "auto") {
         StylizeOptions with = opt;
         with.checkpoint = true;
@@ -172,8 +235,26 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
             opt.checkpoint = true;
             return;
         }
+    }
+    if (o.tile == "auto" && why_not_tileable(opt).empty()) {
+        const int fit = largest_fitting_tile(model, oh, ow, opt, have, o.memory_policy, nullptr);
+        if (fit > 0) {
+            StylizeOptions with = opt;
+            with.tile = fit;
+            with.checkpoint = false;
+            spdlog::info("a {}x{} run needs about {:.0f} MiB, {:.0f} MiB are available: exact tiles of {} px on "
+                         "(about {:.0f} MiB, slower; --tile off to refuse instead)",
+                         ow, oh, need / 1048576, have / 1048576, fit,
+                         estimate_memory_bytes(model, oh, ow, with) / 1048576);
+            opt = with;
+            return;
+        }
+    }
+    if (o.checkpoint == "auto") {
+        StylizeOptions with = opt;
+        with.checkpoint = true;
         opt.checkpoint = true;  // shrink below with the smaller footprint
-        need = need_ckpt;
+        need = estimate_memory_bytes(model, oh, ow, with);
     }
     const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have, o.memory_policy);
     if (o.auto_shrink && fit >= 16) {
@@ -182,11 +263,12 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
         opt.size = fit;
         return;
     }
+    const auto why = why_not_tileable(opt);
     throw OutOfMemory("a " + std::to_string(ow) + "x" + std::to_string(oh) + " run needs about " +
-                          std::to_string(static_cast<long>(need / 1048576)) + " MiB but " +
-                          std::to_string(static_cast<long>(have / 1048576)) +
+                          std::to_string(mib(need)) + " MiB but " + std::to_string(mib(have)) +
                           " MiB are available; the largest --size that fits is " + std::to_string(fit) +
-                          " (or pass --auto-shrink, or lower --lbfgs-history)",
+                          " (or pass --auto-shrink, or lower --lbfgs-history" +
+                          (o.tile == "auto" && !why.empty() ? "; tiles cannot help: " + why : std::string()) + ")",
                       need, have);
 }
 

@@ -61,9 +61,16 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
 /// How progress is shown: --progress, or none with --quiet.
 ProgressMode progress_mode(const RunOptions& o);
 
-/// Sizes the run to the memory available (CPU): sets opt.checkpoint from
-/// --checkpoint, turns it on (auto) or lowers opt.size (--auto-shrink) when
-/// the run would not fit, else throws OutOfMemory with advice.
+/// Sets opt.tile and opt.tile_halo from --tile and --tile-halo and checks
+/// them against the model (InvalidArgument naming the option).
+void apply_tile_options(const FeatureExtractor& model, StylizeOptions& opt, const RunOptions& o);
+
+/// Sizes the run to the memory available (CPU): sets opt.checkpoint and the
+/// tiles from --checkpoint and --tile; when the run would not fit, turns
+/// checkpointing on (auto), else exact tiles (--tile auto), else lowers
+/// opt.size (--auto-shrink), else throws OutOfMemory with advice. An
+/// explicit --tile that does not fit names the largest tile that would, or
+/// the smallest --memory-limit.
 void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt,
                    const RunOptions& o);
 

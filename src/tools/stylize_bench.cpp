@@ -33,6 +33,10 @@
 #include "blocked_layout.hpp"
 #include "stylize/runtime_info.hpp"
 #include "winograd_conv.hpp"
+#include "evaluator.hpp"
+#include "loss_terms.hpp"
+#include "style_statistic.hpp"
+#include "stylize/tiling.hpp"
 
 using namespace stylize;
 using Clock = std::chrono::steady_clock;
@@ -115,6 +119,7 @@ struct Config {
     ConvAlgorithm conv = ConvAlgorithm::Auto;
     bool checkpoint = false;
     StyleLossKind style_loss = StyleLossKind::Gram;
+    int tile = 0, tile_halo = -1;
     std::string text;
 };
 
@@ -141,6 +146,8 @@ Config parse_config(const std::string& text) {
         else if (key == "conv" && value == "winograd") c.conv = ConvAlgorithm::Winograd;
         else if (key == "checkpoint") c.checkpoint = value == "1" || value == "on";
         else if (key == "style_loss") c.style_loss = parse_style_loss(value);
+        else if (key == "tile") c.tile = std::stoi(value);
+        else if (key == "tile_halo") c.tile_halo = value == "exact" ? -1 : std::stoi(value);
         else throw std::invalid_argument("bad configuration item '" + item + "'");
     }
     return c;
@@ -167,6 +174,8 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
         o.iterations = 2;
         o.checkpoint = c.checkpoint;
         o.style_loss = c.style_loss;
+        o.tile = c.tile;
+        o.tile_halo = c.tile_halo;
         std::vector<Clock::time_point> stamps;
         Hooks hooks;
         hooks.on_progress = [&](const Progress&) { stamps.push_back(Clock::now()); };
@@ -197,6 +206,52 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
                 {"b_over_a_min", rounded(*std::min_element(ratio.begin(), ratio.end()), 4)},
                 {"b_over_a_max", rounded(*std::max_element(ratio.begin(), ratio.end()), 4)},
                 {"a_seconds", list(ta)}, {"b_seconds", list(tb)}});
+    return 0;
+}
+
+// One evaluation of the default losses (content at relu4_2, mean-cov at the
+// five style layers, TV) untiled and in tiles, at a random image between
+// the content and the style: the relative differences of the losses and of
+// the gradient, and the seconds of each.
+int tile_exactness(FeatureExtractor& model, int size, int tile, int halo, uint64_t seed) {
+    auto gen = at::detail::createCPUGenerator(seed);
+    const auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
+    const auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
+    const auto image = (content * 0.5 + style * 0.5).contiguous();
+    const StylizeOptions defaults;
+    const int64_t halo_px = halo >= 0 ? halo : tile_geometry(model, model.layer_index("relu5_1") + 1).exact_halo;
+    auto statistic = std::make_shared<const MeanCovStatistic>();
+    std::vector<torch::Tensor> content_t, style_t;
+    {
+        torch::NoGradGuard no_grad;
+        content_t = model.extract(content, {"relu4_2"});
+        std::vector<std::string> names;
+        for (const auto& l : defaults.style_layers) names.push_back(l.name);
+        for (const auto& f : model.extract(style, names)) style_t.push_back(statistic->target({{f, {}, 1.0}}));
+    }
+    auto run = [&](int64_t t) {
+        FeatureLosses terms;
+        terms.push_back(std::make_unique<ContentLoss>(model.layer_index("relu4_2"), content_t[0], 1.0, false));
+        for (size_t i = 0; i < style_t.size(); ++i)
+            terms.push_back(std::make_unique<StyleLoss>(model.layer_index(defaults.style_layers[i].name), statistic,
+                                                        style_t[i], defaults.style_weight / 5, false));
+        ImageLosses image_terms;
+        image_terms.push_back(std::make_unique<TVLoss>(1.0));
+        auto ev = make_evaluator(model, std::move(terms), std::move(image_terms), false, size, size, t, halo_px);
+        auto x = image.clone().requires_grad_(true);
+        const auto t0 = Clock::now();
+        const auto losses = ev->evaluate(x);
+        const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        return std::make_tuple(losses, x.grad().clone(), seconds);
+    };
+    const auto [lp, gp, sp] = run(0);
+    const auto [lt, gt, st] = run(tile);
+    auto rel = [](double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); };
+    print_json({{"impl", "tile_exactness"}, {"size", size}, {"tile", tile}, {"tile_halo", halo_px},
+                {"content_rel_error", rel(lt.content, lp.content)}, {"style_rel_error", rel(lt.style, lp.style)},
+                {"total_rel_error", rel(lt.total, lp.total)},
+                {"grad_rel_error", ((gt - gp).norm() / gp.norm()).item<double>()},
+                {"untiled_seconds", rounded(sp, 3)}, {"tiled_seconds", rounded(st, 3)}});
     return 0;
 }
 
@@ -237,6 +292,12 @@ int main(int argc, char** argv) {
     std::string pair_a, pair_b, style_loss = to_string(StylizeOptions{}.style_loss);
     int npairs = 0;
     app.add_option("--style-loss", style_loss, "gram|mean-cov|sliced-wasserstein|histogram (default: the library's)")->capture_default_str();
+    int tile = 0, tile_halo = -1;
+    app.add_option("--tile", tile, "exact tiles of N pixels (0 = untiled)")->capture_default_str();
+    app.add_option("--tile-halo", tile_halo, "halo around each tile (-1 = exact)")->capture_default_str();
+    bool exactness = false;
+    app.add_flag("--tile-exactness", exactness,
+                 "one evaluation untiled and in --tile tiles: relative errors of the losses and the gradient");
     app.add_option("--pairs", npairs, "paired comparison: alternate N evaluations of --a and --b in one process");
     app.add_option("--a", pair_a, "configuration A, e.g. layout=contiguous,checkpoint=0,style_loss=gram");
     app.add_option("--b", pair_b, "configuration B, e.g. layout=auto");
@@ -264,6 +325,12 @@ int main(int argc, char** argv) {
             model.keep_layers(model.depth_for(names));  // as the CLI does
         }
         if (npairs > 0) return pairs(model, pair_a, pair_b, size, npairs, seed);
+        if (exactness) {
+            ExtractorConfig cfg;
+            cfg.conv_algorithm = conv;
+            model.configure(cfg);
+            return tile_exactness(model, size, tile, tile_halo, seed);
+        }
         if (checkpoint && memory_policy == cli::MemoryPolicy::System) cli::return_freed_memory_promptly();
         cli::keep_peak_low(checkpoint);  // as the CLI does
         ExtractorConfig cfg;
@@ -279,6 +346,8 @@ int main(int argc, char** argv) {
         o.precision = precision;
         o.checkpoint = checkpoint;
         o.style_loss = parse_style_loss(style_loss);
+        o.tile = tile;
+        o.tile_halo = tile_halo;
         auto gen = at::detail::createCPUGenerator(seed);
         auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
         auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
@@ -317,7 +386,7 @@ int main(int argc, char** argv) {
         const Json record = {{"impl", "stylize"}, {"conv_algorithm", model.winograd_layers() > 0 ? "winograd" : "direct"},
                     {"winograd_layers", model.winograd_layers()}, {"layout", layout_name}, {"checkpoint", checkpoint},
                     {"size", size}, {"height", size}, {"width", size}, {"threads", threads},
-                    {"precision", to_string(precision)}, {"style_loss", style_loss},
+                    {"precision", to_string(precision)}, {"style_loss", style_loss}, {"tile", tile}, {"tile_halo", tile_halo},
                     {"evaluations", result.evaluations},
                     {"seconds_per_eval_median", rounded(t, 6)},
                     {"cpu_seconds_per_eval_median", rounded(median(cpu_per_eval), 6)},
