@@ -152,7 +152,9 @@ torch::Tensor pixel_sums(const torch::Tensor& features, const torch::Tensor& mas
     torch::Tensor second;
     if (!mask.defined()) {
         parts.push_back(f.new_full({1}, static_cast<double>(f.size(1))));
-        if (with_mean) parts.push_back(f.sum(1));
+        // A BLAS product, not a reduction: its rounding does not follow the
+        // thread count.
+        if (with_mean) parts.push_back(at::mm(f, weight_column(features, {})).reshape({-1}));
         second = at::mm(f, f.t());
     } else {
         const auto col = weight_column(features, mask);

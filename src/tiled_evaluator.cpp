@@ -88,7 +88,8 @@ public:
                     .narrow(3, tile.hx0, tile.hx1 - tile.hx0)
                     .add_(in.grad());
             }
-            model_.release_scratch();
+            // The Winograd scratchpad stays for the next tile and evaluation:
+            // freeing it here cost page faults at every evaluation.
         }
         return finish_evaluation(image_terms_, x, content, style);
     }

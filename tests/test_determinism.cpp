@@ -104,3 +104,28 @@ TEST_CASE("determinism: every style loss, with regions, gives the same bytes for
         CHECK(job.bytes(std::string(loss) + "3.png") == job.bytes(std::string(loss) + "1.png"));
     }
 }
+
+TEST_CASE("determinism: a tiled run, with regions, gives the same bytes for 1 and 3 threads", "[cli]") {
+    Job job;
+    auto left = torch::zeros({1, 3, 48, 64});
+    left.narrow(3, 0, 40).fill_(1.0);
+    stylize::save_image(job.dir / "left.png", left);
+    stylize::save_image(job.dir / "right.png", 1.0 - left);
+    for (const char* loss : {"mean-cov", "gram"}) {
+        for (int threads : {1, 3}) {
+            // 256 px in tiles of 128: the tiles' sums are large enough for
+            // ATen to split a reduction across threads.
+            const std::string out = std::string("tiled-") + loss + std::to_string(threads) + ".png";
+            const auto r = run_cli(job.args(out, "-s 256 -n 8 --tile 128 --style-loss " + std::string(loss) + " -j " +
+                                                     std::to_string(threads) + " '" + job.style + "' --style-region '" +
+                                                     (job.dir / "left.png") + "' --style-region '" +
+                                                     (job.dir / "right.png") + "'"),
+                                   job.dir);
+            INFO(r.err);
+            REQUIRE(r.code == 0);
+        }
+        INFO(loss);
+        const std::string stem = std::string("tiled-") + loss;
+        CHECK(job.bytes(stem + "3.png") == job.bytes(stem + "1.png"));
+    }
+}

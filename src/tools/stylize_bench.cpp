@@ -212,7 +212,9 @@ int pairs(FeatureExtractor& model, const std::string& a_text, const std::string&
 // One evaluation of the default losses (content at relu4_2, mean-cov at the
 // five style layers, TV) untiled and in tiles, at a random image between
 // the content and the style: the relative differences of the losses and of
-// the gradient, and the seconds of each.
+// the gradient, and the seconds of each. With tile 0, the second evaluation
+// is untiled with direct convolutions instead: the rounding of the
+// convolution algorithm itself, to compare with.
 int tile_exactness(FeatureExtractor& model, int size, int tile, int halo, uint64_t seed) {
     auto gen = at::detail::createCPUGenerator(seed);
     const auto content = at::rand({1, 3, size, size}, gen, at::kFloat);
@@ -245,6 +247,11 @@ int tile_exactness(FeatureExtractor& model, int size, int tile, int halo, uint64
         return std::make_tuple(losses, x.grad().clone(), seconds);
     };
     const auto [lp, gp, sp] = run(0);
+    if (tile == 0) {  // the reference: the same evaluation with direct convolutions
+        auto cfg = model.config();
+        cfg.conv_algorithm = ConvAlgorithm::Direct;
+        model.configure(cfg);
+    }
     const auto [lt, gt, st] = run(tile);
     auto rel = [](double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); };
     print_json({{"impl", "tile_exactness"}, {"size", size}, {"tile", tile}, {"tile_halo", halo_px},
@@ -296,6 +303,8 @@ int main(int argc, char** argv) {
     app.add_option("--tile", tile, "exact tiles of N pixels (0 = untiled)")->capture_default_str();
     app.add_option("--tile-halo", tile_halo, "halo around each tile (-1 = exact)")->capture_default_str();
     bool exactness = false;
+    std::string pooling = "max";
+    app.add_option("--pooling", pooling, "max|avg (--tile-exactness only)")->check(CLI::IsMember({"max", "avg"}));
     app.add_flag("--tile-exactness", exactness,
                  "one evaluation untiled and in --tile tiles: relative errors of the losses and the gradient");
     app.add_option("--pairs", npairs, "paired comparison: alternate N evaluations of --a and --b in one process");
@@ -328,6 +337,7 @@ int main(int argc, char** argv) {
         if (exactness) {
             ExtractorConfig cfg;
             cfg.conv_algorithm = conv;
+            cfg.pooling = pooling == "avg" ? Pooling::Avg : Pooling::Max;
             model.configure(cfg);
             return tile_exactness(model, size, tile, tile_halo, seed);
         }
