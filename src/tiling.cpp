@@ -76,7 +76,8 @@ void check_tiling(const FeatureExtractor& model, const StylizeOptions& opt) {
     if (opt.tile_halo > tile)
         throw InvalidArgument("--tile-halo " + std::to_string(opt.tile_halo) + " is larger than the tile (" +
                               std::to_string(tile) + "): the largest halo for this tile is " + std::to_string(tile) +
-                              ", or raise --tile to at least " + std::to_string(opt.tile_halo));
+                              ", or raise --tile to at least " +
+                              std::to_string((opt.tile_halo + g.alignment - 1) / g.alignment * g.alignment));
     const auto why = why_not_tileable(opt);
     if (!why.empty()) throw InvalidArgument("--tile: " + why);
 }

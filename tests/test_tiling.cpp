@@ -124,7 +124,8 @@ TEST_CASE("tiling refuses what cannot work, naming the option and the value that
     o.tile = 128;
     o.tile_halo = 200;
     CHECK_THROWS_WITH(check_tiling(model, o), Catch::Contains("--tile-halo 200") &&
-                                                  Catch::Contains("largest halo for this tile is 128"));
+                                                  Catch::Contains("largest halo for this tile is 128") &&
+                                                  Catch::Contains("raise --tile to at least 208"));
     o.tile_halo = -1;
     o.style_loss = StyleLossKind::SlicedWasserstein;
     CHECK_THROWS_WITH(check_tiling(model, o), Catch::Contains("--tile") && Catch::Contains("mean-cov"));
@@ -252,9 +253,10 @@ TEST_CASE("cli: --tile auto tiles a run that would not fit; explicit tiles that 
     const std::string base = "'" + (dir / "c.png") + "' '" + (dir / "s.png") + "' --model '" + fixtures::model() +
                              "' -n 2 -s 512 --progress none --checkpoint off -o '" + (dir / "o.png") + "'";
     const std::string between = " --memory-limit " + std::to_string(static_cast<long>((plain + tiled) / 2));
-    auto r = run_cli(base + between, dir);
+    auto r = run_cli(base + between + " --sidecar", dir);
     CHECK(r.code == 0);
     CHECK_THAT(r.err, Catch::Contains("exact tiles of"));
+    CHECK(fixtures::read_file(dir / "o.png.json").find("\"tile\"") != std::string::npos);
     CHECK(stylize::load_image(dir / "o.png").rgb.size(3) == 512);  // not shrunk
     r = run_cli(base + between + " --tile off", dir);
     CHECK(r.code == 5);
@@ -262,6 +264,20 @@ TEST_CASE("cli: --tile auto tiles a run that would not fit; explicit tiles that 
     r = run_cli(base + " --tile 96 --memory-limit " + std::to_string(static_cast<long>(tiled / 2)), dir);
     CHECK(r.code == 5);
     CHECK_THAT(r.err, Catch::Contains("--tile 96") && Catch::Contains("smallest --memory-limit"));
+
+    // A tile no smaller than the image is no tile: --checkpoint auto still
+    // fits the run, and the sidecar records no tile.
+    o.tile = 0;
+    o.checkpoint = true;
+    const double ckpt = estimate_memory_bytes(model, 512, 512, o);
+    REQUIRE(ckpt < plain);
+    r = run_cli("'" + (dir / "c.png") + "' '" + (dir / "s.png") + "' --model '" + fixtures::model() +
+                    "' -n 2 -s 512 --progress none --sidecar --tile 1024 -o '" + (dir / "o.png") + "' --memory-limit " +
+                    std::to_string(static_cast<long>((plain + ckpt) / 2)),
+                dir);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.err, Catch::Contains("activation checkpointing on"));
+    CHECK(fixtures::read_file(dir / "o.png.json").find("\"tile\"") == std::string::npos);
 }
 
 TEST_CASE("cli: bad --tile and --tile-halo values are refused with one line and exit 2", "[cli]") {

@@ -56,9 +56,13 @@ Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const 
         opt["content_mask"] = job.options.content_mask;
         opt["style_masks"] = job.options.style_masks;
     }
-    // Tiles (--tile, or chosen by --tile auto): 0 = untiled; the halo -1 = exact.
-    opt["tile"] = e.tile;
-    opt["tile_halo"] = e.tile_halo;
+    // Tiles the run used (--tile, or chosen by --tile auto; the halo -1 =
+    // exact). Absent when untiled, so that untiled records (and the video
+    // resume keys made from them) stay as they were.
+    if (e.tile > 0) {
+        opt["tile"] = e.tile;
+        opt["tile_halo"] = e.tile_halo;
+    }
     opt["ema_decay"] = e.ema_decay;
     opt["early_stop"] = e.early_stop_tolerance;
     opt["early_stop_window"] = e.early_stop_window;

@@ -157,6 +157,13 @@ namespace {
 
 long mib(double bytes) { return static_cast<long>(bytes / 1048576); }
 
+// The smallest tile the layers and the halo allow.
+int smallest_tile(const FeatureExtractor& model, const StylizeOptions& opt) {
+    const auto g = tile_geometry(model, run_depth(model, opt));
+    return static_cast<int>(
+        std::max(g.alignment, (effective_halo(model, opt) + g.alignment - 1) / g.alignment * g.alignment));
+}
+
 // The largest tile (a multiple of the alignment, no smaller than the halo)
 // whose run fits in `have`; 0 when none does. `smallest_need` gets what the
 // smallest tile needs.
@@ -169,7 +176,7 @@ int largest_fitting_tile(const FeatureExtractor& model, int64_t oh, int64_t ow, 
     const auto g = tile_geometry(model, run_depth(model, opt));
     StylizeOptions o = opt;
     o.checkpoint = false;
-    const int64_t lowest = std::max(g.alignment, (effective_halo(model, opt) + g.alignment - 1) / g.alignment * g.alignment);
+    const int64_t lowest = smallest_tile(model, opt);
     // Tiles smaller than the image's long side only: a larger one is untiled.
     const int64_t highest = (std::max(oh, ow) - 1) / g.alignment * g.alignment;
     o.tile = static_cast<int>(lowest);
@@ -199,16 +206,19 @@ void apply_tile_options(const FeatureExtractor& model, StylizeOptions& opt, cons
 void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt, const RunOptions& o) {
     opt.checkpoint = o.checkpoint == "on";
     apply_tile_options(model, opt, o);
-    if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
     const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
-    const bool tiled = is_tiled(model, opt, oh, ow);
+    // What runs is recorded: a tile no smaller than the output is no tile.
+    if (opt.tile > 0) opt.tile = is_tiled(model, opt, oh, ow) ? static_cast<int>(effective_tile(model, opt)) : 0;
+    if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
+    const bool tiled = opt.tile > 0;
     double need = estimate_memory_bytes(model, oh, ow, opt);
-    if (!opt.checkpoint) need += policy_overhead_bytes(o.memory_policy, need);  // checkpointed runs keep no idle blocks
+    // Checkpointed runs keep no idle blocks; tiles are never checkpointed.
+    if (!opt.checkpoint || tiled) need += policy_overhead_bytes(o.memory_policy, need);
     const double have = o.memory_limit > 0 ? o.memory_limit : available_memory_bytes();
     spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB{}", need / 1048576, have / 1048576,
                   tiled ? " (tiled)" : "");
     if (have <= 0 || need <= have) return;
-    if (opt.tile > 0) {
+    if (tiled && !o.auto_shrink) {
         // Tiles the user chose: say which tile would fit, or what budget would.
         double least = 0;
         const int fit = largest_fitting_tile(model, oh, ow, opt, have, o.memory_policy, &least);
@@ -218,13 +228,15 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
                                   " MiB but " + std::to_string(mib(have)) +
                                   " MiB are available; the largest tile that fits is --tile " + std::to_string(fit),
                               need, have);
-        throw OutOfMemory("--tile " + std::to_string(opt.tile) + ": " + std::to_string(mib(have)) +
-                              " MiB are available, too little even for the smallest tile of a " + std::to_string(ow) +
-                              "x" + std::to_string(oh) + " run; the smallest --memory-limit that works is about " +
-                              std::to_string(mib(least) + 1) + " MiB (or lower --size or --lbfgs-history)",
+        throw OutOfMemory("--tile " + std::to_string(opt.tile) + ": a " + std::to_string(ow) + "x" +
+                              std::to_string(oh) + " run in these tiles needs about " + std::to_string(mib(need)) +
+                              " MiB but " + std::to_string(mib(have)) +
+                              " MiB are available, too little even for the smallest tile; the smallest --memory-limit "
+                              "that works is about " + std::to_string(mib(least) + 1) + " MiB (with --tile " +
+                              std::to_string(smallest_tile(model, opt)) + "; or lower --size or --lbfgs-history)",
                           need, have);
     }
-    if (o.checkpoint == "auto") {
+    if (o.checkpoint == "auto" && !tiled) {
         StylizeOptions with = opt;
         with.checkpoint = true;
         const double need_ckpt = estimate_memory_bytes(model, oh, ow, with);
@@ -236,7 +248,7 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
             return;
         }
     }
-    if (o.tile == "auto" && why_not_tileable(opt).empty()) {
+    if (o.tile == "auto" && !tiled && why_not_tileable(opt).empty()) {
         const int fit = largest_fitting_tile(model, oh, ow, opt, have, o.memory_policy, nullptr);
         if (fit > 0) {
             StylizeOptions with = opt;
@@ -250,7 +262,7 @@ void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, St
             return;
         }
     }
-    if (o.checkpoint == "auto") {
+    if (o.checkpoint == "auto" && !tiled) {
         StylizeOptions with = opt;
         with.checkpoint = true;
         opt.checkpoint = true;  // shrink below with the smaller footprint
@@ -278,6 +290,9 @@ std::string targets_key(const JobSpec& job) {
     for (const auto& s : job.styles) key += s + "\x1f";
     key += job.options.style_blend + "|" + job.options.style_layers + "|" + std::to_string(e.style_scale) + "|" +
            to_string(e.color) + "|" + to_string(e.pooling) + "|" + to_string(e.style_loss);
+    // Targets made by tiles differ by rounding (and with an inexact halo by
+    // more): the tile a job runs with is part of the key.
+    key += "|tile:" + std::to_string(e.tile) + ":" + std::to_string(e.tile_halo);
     // Region targets depend on the style masks, and a colour-coded map's
     // region order on the content map.
     for (const auto& m : mask_files(job.options)) key += "|mask:" + m;

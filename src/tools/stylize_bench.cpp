@@ -221,7 +221,9 @@ int tile_exactness(FeatureExtractor& model, int size, int tile, int halo, uint64
     const auto style = at::rand({1, 3, size, size}, gen, at::kFloat);
     const auto image = (content * 0.5 + style * 0.5).contiguous();
     const StylizeOptions defaults;
-    const int64_t halo_px = halo >= 0 ? halo : tile_geometry(model, model.layer_index("relu5_1") + 1).exact_halo;
+    const auto geometry = tile_geometry(model, model.layer_index("relu5_1") + 1);
+    const int64_t halo_px = halo >= 0 ? halo : geometry.exact_halo;
+    tile = static_cast<int>(tile / geometry.alignment * geometry.alignment);  // as the engine rounds
     auto statistic = std::make_shared<const MeanCovStatistic>();
     std::vector<torch::Tensor> content_t, style_t;
     {
