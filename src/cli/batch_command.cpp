@@ -182,6 +182,16 @@ void setup_batch_command(CLI::App& app, BatchOptions& o) {
     // -s is --size, as in the main form; the style images have only the long --style.
 }
 
+std::ofstream open_report(const std::string& path) {
+    std::ofstream report;
+    if (path.empty()) return report;
+    const auto dir = fs::path(path).parent_path();
+    if (!dir.empty()) fs::create_directories(dir);
+    report.open(path, std::ios::trunc);
+    if (!report) throw ImageError("--report " + path + ": cannot write");
+    return report;
+}
+
 JobFailure job_failure(const std::exception& e) {
     JobFailure f;
     if (const auto* torch_error = dynamic_cast<const c10::Error*>(&e)) {
@@ -222,13 +232,7 @@ int batch_command(BatchOptions& o) {
     release_idle_memory();  // loading's temporaries
     install_signal_handlers();
 
-    std::ofstream report;
-    if (!o.report.empty()) {
-        const auto dir = fs::path(o.report).parent_path();
-        if (!dir.empty()) fs::create_directories(dir);
-        report.open(o.report, std::ios::trunc);
-        if (!report) throw ImageError("--report " + o.report + ": cannot write");
-    }
+    std::ofstream report = open_report(o.report);
     TargetCache cache;
     int ok = 0, skipped = 0, failed = 0, exit_code = kOk;
     double computed_seconds = 0;

@@ -2,6 +2,7 @@
 // `stylize batch`: every content x style pair (or the jobs of a jobs file),
 // one model load, style targets reused across contents, a JSON-lines report.
 #include <exception>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,10 @@ std::string format_output_name(const std::string& pattern, const std::string& co
 
 /// All jobs, in a fixed order, before sharding. Throws InvalidArgument.
 std::vector<JobSpec> build_jobs(const BatchOptions& o);
+
+/// The --report file, truncated, its folder created; not open when `path`
+/// is empty. Throws ImageError when it cannot be written.
+std::ofstream open_report(const std::string& path);
 
 /// What a job that threw becomes in the batch's log and report.
 struct JobFailure {

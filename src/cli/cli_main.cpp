@@ -12,6 +12,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "apply_command.hpp"
 #include "batch_command.hpp"
 #include "compare_command.hpp"
 #include "exit_codes.hpp"
@@ -19,6 +20,7 @@
 #include "run_command.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/runtime_info.hpp"
+#include "train_command.hpp"
 #include "video_command.hpp"
 
 namespace stylize::cli {
@@ -58,6 +60,8 @@ const char* kRunHelp =
     "  stylize CONTENT STYLE [STYLE...] -o OUT [options]\n"
     "  stylize batch -c CONTENT... --style STYLE... -O OUTDIR   (see stylize batch --help)\n"
     "  stylize video INPUT STYLE [STYLE...] -o OUTPUT       (see stylize video --help)\n"
+    "  stylize train STYLE... --content-dir DIR -o NET.pt   (fast mode; see stylize train --help)\n"
+    "  stylize apply NET.pt CONTENT... -O OUTDIR            (see stylize apply --help)\n"
     "  stylize compare A B [--min-psnr DB] [--min-ssim S]\n"
     "  stylize COMMAND --help";
 const char* kBatchHelp =
@@ -71,6 +75,15 @@ const char* kVideoHelp =
     "the content frames; a temporal loss holds it there where the flow is reliable. OUTPUT is a video\n"
     "file (.avi .mp4 .mov .mkv; no audio) or a folder of numbered frames (resumable with --skip-existing).\n"
     "Ctrl-C finishes the current frame and keeps the frames so far; a second Ctrl-C stops at once.";
+const char* kTrainHelp =
+    "Fast mode: train a feed-forward network for a style (Johnson et al. 2016), then stylize with stylize apply.\n"
+    "  stylize train STYLE [STYLE...] --content-dir DIR -o NET.pt [options]\n"
+    "Adam on random square crops of the images in DIR, against the same content, style and TV losses as the\n"
+    "optimisation. Writes NET.pt (TorchScript, with its training metadata) and a log folder with loss.csv,\n"
+    "loss.png, validation images and checkpoint.pt. Ctrl-C saves a checkpoint; --resume continues from it.";
+const char* kApplyHelp =
+    "Fast mode: stylize images with a network made by stylize train, one forward pass each.\n"
+    "  stylize apply NET.pt CONTENT... -O OUTDIR [options]";
 const char* kCompareHelp = "Compare images (or folders of images) by PSNR, SSIM and max difference";
 
 // `stylize --help` lists the commands with the first line of each one's
@@ -144,6 +157,10 @@ int main_entry(int argc, char** argv) {
                                       &BatchOptions::run),
             add_command<VideoOptions>(app, "video", kVideoHelp, kFooter, setup_video_command, video_command,
                                       &VideoOptions::run),
+            add_command<TrainOptions>(app, "train", kTrainHelp, kFooter, setup_train_command, train_command,
+                                      &TrainOptions::run),
+            add_command<ApplyOptions>(app, "apply", kApplyHelp, "", setup_apply_command, apply_command,
+                                      &ApplyOptions::run),
             add_command<CompareOptions>(app, "compare", kCompareHelp, "", setup_compare_command, compare_command),
         };
 

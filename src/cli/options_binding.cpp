@@ -12,7 +12,7 @@ CLI::Option* add_choice(CLI::App& app, const std::string& name, std::string& val
     return add_choice(app, name, value, description, same);
 }
 
-void bind_job_options(CLI::App& app, JobOptions& o) {
+void bind_loss_options(CLI::App& app, JobOptions& o) {
     auto& e = o.engine;
     const std::string loss = "Loss";
     app.add_option("--content-weight", e.content_weight, "Weight of the content loss")
@@ -40,6 +40,11 @@ void bind_job_options(CLI::App& app, JobOptions& o) {
         ->group(loss);
     add_choice(app, "--pooling", e.pooling, "Pooling layers", {{"max", Pooling::Max}, {"avg", Pooling::Avg}})
         ->group(loss);
+}
+
+void bind_job_options(CLI::App& app, JobOptions& o) {
+    auto& e = o.engine;
+    bind_loss_options(app, o);
 
     const std::string optim = "Optimisation";
     app.add_option("-n,--iterations", e.iterations, "Loss evaluations (at the final scale)")

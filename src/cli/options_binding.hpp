@@ -90,6 +90,10 @@ CLI::Option* add_choice(CLI::App& app, const std::string& name, T& value, const 
 CLI::Option* add_choice(CLI::App& app, const std::string& name, std::string& value, const std::string& description,
                         const std::vector<std::string>& choices);
 
+/// The loss flags (weights, layers, --style-loss, --pooling, --style-blend,
+/// --normalize-gradients): shared by jobs and `stylize train`.
+void bind_loss_options(CLI::App& app, JobOptions& o);
+
 /// Flags that can differ per job (also accepted on jobs-file lines).
 void bind_job_options(CLI::App& app, JobOptions& o);
 

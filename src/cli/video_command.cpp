@@ -21,6 +21,7 @@
 #include "stylize/errors.hpp"
 #include "stylize/image_ops.hpp"
 #include "stylize/temporal.hpp"
+#include "stylize/transform_net.hpp"
 #include "stylize/video_io.hpp"
 
 namespace fs = std::filesystem;
@@ -131,7 +132,8 @@ Json losses_json(const LossTerms& l) {
 
 void setup_video_command(CLI::App& app, VideoOptions& o) {
     app.add_option("input", o.input, "Video file, folder of frames, or glob (quoted)")->required();
-    app.add_option("styles", o.styles, "Style image(s); several are blended (see --style-blend)")->required();
+    app.add_option("styles", o.styles,
+                   "Style image(s); several are blended (see --style-blend). None with --fast-model");
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("-o,--output", o.output, "Output video (.avi .mp4 .mov .mkv) or folder of numbered frames")
         ->required();
@@ -157,6 +159,10 @@ void setup_video_command(CLI::App& app, VideoOptions& o) {
     app.add_flag("--skip-existing", o.skip_existing,
                  "Folder outputs: keep frames already written and go on from them (resume)")->group(group);
     app.add_option("--report", o.report, "Write one JSON line per frame to this file")->group(group);
+    app.add_option("--fast-model", o.fast_model,
+                   "A network made by stylize train: each frame is one forward pass (fast mode) instead of an "
+                   "optimisation; no temporal loss, so more flicker (README, fast mode)")
+        ->group(group);
     // The temporal weight and frame schedule were measured with the Gram
     // loss (docs/BENCHMARKS.md, Video); video keeps it as its default.
     o.run.job.engine.style_loss = kVideoStyleLoss;
@@ -195,8 +201,76 @@ void check_video_options(const VideoOptions& o) {
     }
 }
 
+namespace {
+
+// Fast mode: every frame through the network, written as it is done.
+int fast_video(VideoOptions& o) {
+    if (!o.styles.empty())
+        throw InvalidArgument("--fast-model " + o.fast_model + " carries its style; give no style images with it");
+    auto opt = o.run.job.engine;
+    if (opt.size != 0 && opt.size < kTransformNetMinSide)
+        throw InvalidArgument("--size must be 0 or at least " + std::to_string(kTransformNetMinSide));
+    LoadOptions lo;
+    lo.max_pixels = o.run.max_pixels;
+    auto source = open_frames(o.input, lo);
+    const auto info = source->info();
+    const int64_t total = o.max_frames > 0 ? std::min(o.max_frames, info.frame_count) : info.frame_count;
+    const double fps = o.fps > 0 ? o.fps : info.fps > 0 ? info.fps : 25.0;
+    apply_threads(o.run.threads);
+    install_memory_policy(o.run.memory_policy);
+    auto net = TransformNet::load(o.fast_model);
+    net.to(resolve_device(opt.device));
+    install_signal_handlers();
+    const auto [out_h, out_w] = output_size(info.height, info.width, opt.size);
+    FrameOutput output(o, out_w, out_h, fps);
+    std::ofstream report;
+    if (!o.report.empty()) {
+        report.open(o.report, std::ios::trunc);
+        if (!report) throw ImageError("--report " + o.report + ": cannot write");
+    }
+    spdlog::info("video: {} frame(s) of {}x{} -> {}x{} at {:g} fps, fast mode ({})", total, info.width, info.height,
+                 out_w, out_h, fps, o.fast_model);
+    const auto start = Clock::now();
+    torch::Tensor frame;
+    int64_t index = 0;
+    int skipped = 0;
+    for (; (o.max_frames == 0 || index < o.max_frames) && source->next(frame); ++index) {
+        Json line = {{"frame", index + 1}, {"input", source->frame_name(index)}, {"output", output.where(index)}};
+        std::error_code ec;
+        if (o.skip_existing && fs::exists(output.frame_file(index), ec)) {
+            ++skipped;
+            line["status"] = "skipped";
+        } else {
+            const auto t0 = Clock::now();
+            output.write(index, net.stylize(resize_image(frame, out_h, out_w).clamp(0, 1)));
+            line["status"] = "ok";
+            line["seconds"] = seconds_since(t0);
+        }
+        if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
+        if ((index + 1) % 10 == 0)
+            spdlog::info("video: frame {}/{}, ETA {}", index + 1, total,
+                         format_duration(seconds_since(start) / static_cast<double>(index + 1 - skipped + 1e-9) *
+                                         static_cast<double>(std::max<int64_t>(0, total - index - 1))));
+        if (const int sig = pending_signal()) {
+            const auto where = output.abandon();
+            spdlog::error("interrupted by {} after frame {}/{}; the frames so far are in {}",
+                          sig == SIGTERM ? "SIGTERM" : "SIGINT", index + 1, total, where);
+            return sig == SIGTERM ? kTerminated : kInterrupted;
+        }
+    }
+    if (index == 0) throw ImageError(o.input + ": the video has no frames");
+    output.finish();
+    spdlog::info("wrote {} ({} frame(s), {} kept; {}x{}, {:g} fps, fast mode, {})", o.output, index, skipped, out_w,
+                 out_h, fps, format_duration(seconds_since(start)));
+    return kOk;
+}
+
+}  // namespace
+
 int video_command(VideoOptions& o) {
     check_video_options(o);
+    if (!o.fast_model.empty()) return fast_video(o);
+    if (o.styles.empty()) throw InvalidArgument("styles is required: stylize video INPUT STYLE... (or --fast-model NET)");
     JobSpec job;
     job.content = o.input;
     job.styles = o.styles;

@@ -36,6 +36,7 @@ struct VideoOptions {
     std::string frame_format = "png"; ///< folder outputs: png | jpg
     bool skip_existing = false;       ///< folder outputs: keep finished frames (resume)
     std::string report;               ///< JSON lines, one per frame
+    std::string fast_model;           ///< a network from stylize train: one forward pass per frame, no styles
     RunOptions run;                   ///< process options and the still-image options
 };
 

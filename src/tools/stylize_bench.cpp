@@ -28,6 +28,8 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "stylize/engine.hpp"
+#include "stylize/fast_training.hpp"
+#include "stylize/image_io.hpp"
 #include "stylize/model_loader.hpp"
 #include "stylize/network_shape.hpp"
 #include "blocked_layout.hpp"
@@ -317,6 +319,12 @@ int main(int argc, char** argv) {
                    "write a Chrome trace of the timed evaluations to this file (scripts/profile_table.py sums it)");
     app.add_flag("--json", json, "print the measurement as one JSON object (ceiling and pairs always do)");
     app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
+    std::string measure_image, measure_content, measure_style;
+    app.add_option("--measure", measure_image,
+                   "print the loss terms (default options) of this image as a stylization of --content with "
+                   "--style, at the image's size: fast and optimised outputs compared by the same code");
+    app.add_option("--content", measure_content, "content image (--measure)");
+    app.add_option("--style", measure_style, "style image (--measure)");
     CLI11_PARSE(app, argc, argv);
     threads = cli::set_thread_pools(threads);  // as the CLI does
     if (run_ceiling) return ceiling(threads, precision, conv == ConvAlgorithm::Winograd);
@@ -336,6 +344,15 @@ int main(int argc, char** argv) {
             model.keep_layers(model.depth_for(names));  // as the CLI does
         }
         if (npairs > 0) return pairs(model, pair_a, pair_b, size, npairs, seed);
+        if (!measure_image.empty()) {
+            StylizeOptions opt;
+            if (!style_loss.empty()) opt.style_loss = parse_style_loss(style_loss);
+            const auto l = measure_losses(model, load_image(measure_content).rgb, {{load_image(measure_style).rgb, 1.0}},
+                                          load_image(measure_image).rgb, opt);
+            print_json({{"impl", "measure"}, {"image", measure_image}, {"content", l.content}, {"style", l.style},
+                        {"tv", l.tv}, {"total", l.total}, {"model_sha256", model.info().sha256}});
+            return 0;
+        }
         if (exactness) {
             ExtractorConfig cfg;
             cfg.conv_algorithm = conv;

@@ -1,0 +1,76 @@
+#pragma once
+// Fast mode's image-transformation network (Johnson, Alahi and Fei-Fei 2016,
+// with instance normalisation, Ulyanov et al. 2016): downsampling
+// convolutions, residual blocks, upsampling by nearest-neighbour resize and
+// convolution (no transposed convolutions, so no checkerboard artefacts),
+// reflection padding. One forward pass stylizes an image in the style it
+// was trained for (fast_training.hpp).
+//
+// It is a TorchScript module built in C++: the file `stylize train` writes
+// runs in Python too (torch.jit.load(path)(image), image (N,3,H,W) RGB in
+// [0,1]) and carries its metadata as the extra file "stylize.json".
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/script.h>
+#include <torch/types.h>
+
+namespace stylize {
+
+/// The network's shape.
+struct TransformNetSpec {
+    int width = 32;           ///< channels of the first layer; then 2x and 4x after each downsampling
+    int residual_blocks = 5;  ///< residual blocks at a quarter of the resolution
+};
+
+/// Smallest image side the network accepts.
+constexpr int64_t kTransformNetMinSide = 16;
+
+class TransformNet {
+public:
+    /// A new network with weights drawn from `seed` (PyTorch's default
+    /// convolution initialisation). Throws InvalidArgument for a bad spec.
+    static TransformNet create(const TransformNetSpec& spec, uint64_t seed);
+
+    /// Reads a network written by save(). Throws ModelError, naming the
+    /// file, when it is missing, not TorchScript, or not a stylize
+    /// transformation network.
+    static TransformNet load(const std::string& path);
+
+    /// Writes the network as TorchScript with `info_json` (a JSON object:
+    /// how it was trained) in its metadata. Atomic: a temporary file renamed
+    /// over `path`, so a crash never leaves a half-written network.
+    /// Throws ImageError when the file cannot be written.
+    void save(const std::string& path, const std::string& info_json) const;
+
+    const TransformNetSpec& spec() const { return spec_; }
+    /// The training metadata as loaded ("{}" for a new network).
+    const std::string& info_json() const { return info_; }
+
+    /// (N,3,H,W) RGB in [0,1] -> (N,3,H,W) in (0,1); differentiable in the
+    /// input and the parameters. Any H, W >= kTransformNetMinSide.
+    torch::Tensor forward(const torch::Tensor& images) const;
+
+    /// One image (1,3,H,W) in [0,1] -> its stylization, on the CPU, without
+    /// autograd. Throws InvalidArgument for a bad shape or size.
+    torch::Tensor stylize(const torch::Tensor& image) const;
+
+    /// Parameters in a fixed order, with their names (for the optimiser and
+    /// for checkpoints).
+    std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
+
+    /// Moves the parameters to `device`.
+    void to(torch::Device device);
+    torch::Device device() const;
+
+private:
+    TransformNet(torch::jit::Module module, TransformNetSpec spec, std::string info);
+
+    mutable torch::jit::Module module_;  // running a jit::Module is a non-const call
+    TransformNetSpec spec_;
+    std::string info_;
+};
+
+}  // namespace stylize

@@ -1,0 +1,377 @@
+// Fast mode: the transformation network, its training (losses, checkpoints,
+// resume), the crops it trains on, and `stylize train` / `stylize apply`.
+#include <csignal>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+#include <torch/types.h>
+
+#include "fixtures.hpp"
+#include "stylize/crop_sampler.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/fast_training.hpp"
+#include "stylize/image_io.hpp"
+#include "stylize/image_ops.hpp"
+#include "stylize/video_io.hpp"
+#include "stylize/loss_plot.hpp"
+#include "stylize/transform_net.hpp"
+
+using namespace stylize;
+using fixtures::run_cli;
+using fixtures::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+bool same_parameters(const TransformNet& a, const TransformNet& b) {
+    const auto pa = a.named_parameters(), pb = b.named_parameters();
+    if (pa.size() != pb.size()) return false;
+    for (size_t i = 0; i < pa.size(); ++i)
+        if (pa[i].first != pb[i].first || !torch::equal(pa[i].second, pb[i].second)) return false;
+    return true;
+}
+
+FastTrainOptions small_options() {
+    FastTrainOptions o;
+    o.crop = 32;
+    o.batch = 2;
+    o.net.width = 4;
+    o.net.residual_blocks = 1;
+    o.learning_rate = 0.01;
+    o.losses.style_layers = {{"relu1_1", 1}, {"relu2_1", 1}};
+    o.losses.content_layers = {{"relu2_1", 1}};
+    return o;
+}
+
+// Four content images of different sizes and one style image in `dir`.
+void write_training_set(const TempDir& dir) {
+    fs::create_directories(dir / "contents");
+    save_image(dir / "contents/a.png", fixtures::content_image(48, 64));
+    save_image(dir / "contents/b.png", fixtures::content_image(64, 40));
+    save_image(dir / "contents/c.jpg", fixtures::content_image(40, 40).flip({3}));
+    save_image(dir / "contents/d.png", fixtures::style_image(50, 50, 11));
+    save_image(dir / "style.png", fixtures::style_image(48, 48, 6));
+}
+
+torch::Tensor fixed_batch() {
+    return torch::cat({fixtures::content_image(32, 32), fixtures::content_image(32, 32).flip({2})}, 0);
+}
+
+}  // namespace
+
+TEST_CASE("transformation network: any size in, the same size out, in (0,1), seeded", "[unit]") {
+    const auto a = TransformNet::create({4, 1}, 7), b = TransformNet::create({4, 1}, 7), c = TransformNet::create({4, 1}, 8);
+    CHECK(same_parameters(a, b));
+    CHECK_FALSE(same_parameters(a, c));
+    torch::NoGradGuard no_grad;
+    for (auto [h, w] : {std::pair<int64_t, int64_t>{37, 50}, {16, 16}, {64, 33}}) {
+        const auto y = a.forward(torch::rand({2, 3, h, w}));
+        CHECK(y.sizes() == torch::IntArrayRef({2, 3, h, w}));
+        CHECK(y.min().item<float>() > 0);
+        CHECK(y.max().item<float>() < 1);
+    }
+    CHECK_THROWS_AS(a.forward(torch::rand({1, 3, 15, 40})), InvalidArgument);
+    CHECK_THROWS_AS(a.stylize(torch::rand({2, 3, 32, 32})), InvalidArgument);
+    CHECK_THROWS_AS(TransformNet::create({0, 1}, 0), InvalidArgument);
+}
+
+TEST_CASE("transformation network: saved as TorchScript with metadata, loaded the same", "[unit]") {
+    TempDir dir;
+    const auto net = TransformNet::create({4, 2}, 3);
+    net.save(dir / "net.pt", R"({"steps": 12})");
+    CHECK_FALSE(fs::exists(dir / ".net.pt.tmp"));
+    const auto back = TransformNet::load(dir / "net.pt");
+    CHECK(same_parameters(net, back));
+    CHECK(back.spec().width == 4);
+    CHECK(back.spec().residual_blocks == 2);
+    CHECK(nlohmann::json::parse(back.info_json())["steps"] == 12);
+    const auto x = fixtures::content_image(40, 44);
+    CHECK(torch::equal(net.stylize(x), back.stylize(x)));
+    // The file is plain TorchScript: LibTorch (or Python) runs it as it is.
+    auto module = torch::jit::load(dir / "net.pt");
+    torch::NoGradGuard no_grad;
+    CHECK(torch::allclose(module.forward({x}).toTensor().clamp(0, 1), net.stylize(x)));
+
+    SECTION("anything else is refused as a model error naming the file") {
+        fixtures::write_file(dir / "junk.pt", "not a network");
+        for (const auto& bad : {fixtures::model(), dir / "junk.pt", dir / "missing.pt"}) {
+            try {
+                TransformNet::load(bad);
+                FAIL("loaded " << bad);
+            } catch (const ModelError& e) {
+                CHECK(std::string(e.what()).find(bad) == 0);
+            }
+        }
+    }
+}
+
+TEST_CASE("crops: deterministic per seed and step, square, enlarged when small", "[unit]") {
+    TempDir dir;
+    write_training_set(dir);
+    std::vector<std::string> paths;
+    for (auto n : {"a.png", "b.png", "c.jpg", "d.png"}) paths.push_back(dir / ("contents/" + std::string(n)));
+    const CropSampler s(paths, 48, 5), same(paths, 48, 5), other(paths, 48, 6);
+    const auto b3 = s.batch(3, 4);
+    CHECK(b3.sizes() == torch::IntArrayRef({4, 3, 48, 48}));
+    CHECK(torch::equal(b3, same.batch(3, 4)));
+    CHECK_FALSE(torch::equal(b3, s.batch(4, 4)));
+    CHECK_FALSE(torch::equal(b3, other.batch(3, 4)));
+    CHECK(torch::equal(b3.narrow(0, 0, 2), s.batch(3, 2)));  // the n-th crop of a step does not depend on the batch size
+    // b (40 wide) and c (40x40) are smaller than 48 on their short side.
+    CHECK(s.smaller_than_crop() == std::vector<std::string>{paths[1], paths[2]});
+    CHECK_THROWS_AS(CropSampler({}, 48, 0), InvalidArgument);
+    CHECK_THROWS_AS(CropSampler({dir / "contents/missing.png"}, 48, 0), ImageError);
+}
+
+TEST_CASE("training lowers the losses the optimisation uses", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    const auto opt = small_options();
+    FastTrainer trainer(model, {{fixtures::style_image(48, 48, 6), 1.0}}, opt);
+    const auto batch = fixed_batch();
+    std::vector<LossTerms> seen;
+    for (int i = 0; i < 40; ++i) seen.push_back(trainer.step(batch));
+    CHECK(trainer.steps_done() == 40);
+    CHECK(trainer.history().size() == 40);
+    CHECK(seen.back().style < 0.5 * seen.front().style);
+    CHECK(seen.back().total < 0.5 * seen.front().total);
+    // The reported terms are what measure_losses says of the network's
+    // output for each image (the same code), averaged over the batch.
+    torch::Tensor out;
+    {
+        torch::NoGradGuard no_grad;
+        out = trainer.net().forward(batch);
+    }
+    const auto next = trainer.step(batch);  // losses before this step: at `out`
+    double style = 0, content = 0;
+    for (int64_t i = 0; i < 2; ++i) {
+        const auto l = measure_losses(model, batch.narrow(0, i, 1), {{fixtures::style_image(48, 48, 6), 1.0}},
+                                      out.narrow(0, i, 1), opt.losses);
+        style += l.style / 2;
+        content += l.content / 2;
+    }
+    CHECK(next.style == Approx(style).epsilon(1e-3));
+    CHECK(next.content == Approx(content).epsilon(1e-3));
+}
+
+TEST_CASE("a resumed training run equals the uninterrupted one", "[engine]") {
+    TempDir dir;
+    auto model = FeatureExtractor::load(fixtures::model());
+    const auto opt = small_options();
+    const std::vector<StyleImage> styles{{fixtures::style_image(48, 48, 6), 1.0}};
+    auto batch_of = [](int64_t step) { return fixed_batch() * (0.5 + 0.1 * static_cast<double>(step % 4)); };
+    FastTrainer straight(model, styles, opt);
+    for (int s = 0; s < 6; ++s) straight.step(batch_of(s));
+    {
+        FastTrainer first(model, styles, opt);
+        for (int s = 0; s < 3; ++s) first.step(batch_of(s));
+        first.save_checkpoint(dir / "ckpt.pt");
+    }
+    FastTrainer resumed(model, styles, opt);
+    resumed.load_checkpoint(dir / "ckpt.pt");
+    CHECK(resumed.steps_done() == 3);
+    for (int s = 3; s < 6; ++s) resumed.step(batch_of(s));
+    CHECK(same_parameters(straight.net(), resumed.net()));
+    REQUIRE(resumed.history().size() == 6);
+    for (size_t i = 0; i < 6; ++i) CHECK(resumed.history()[i].total == straight.history()[i].total);
+
+    SECTION("other settings or another file are refused") {
+        auto other = opt;
+        other.crop = 40;
+        FastTrainer different(model, styles, other);
+        CHECK_THROWS_WITH(different.load_checkpoint(dir / "ckpt.pt"), Catch::Contains("crop 32 (now 40)"));
+        FastTrainer other_style(model, styles, opt, "another style");
+        CHECK_THROWS_WITH(other_style.load_checkpoint(dir / "ckpt.pt"), Catch::Contains("data"));
+        fixtures::write_file(dir / "junk.pt", "junk");
+        CHECK_THROWS_AS(resumed.load_checkpoint(dir / "junk.pt"), ModelError);
+        CHECK_THROWS_AS(resumed.load_checkpoint(fixtures::model()), ModelError);
+    }
+}
+
+TEST_CASE("fast mode refuses options it cannot honour", "[unit]") {
+    auto o = small_options();
+    o.crop = 16;
+    CHECK_THROWS_WITH(validate(o), Catch::Contains("--crop"));
+    o = small_options();
+    o.batch = 0;
+    CHECK_THROWS_WITH(validate(o), Catch::Contains("--batch"));
+    o = small_options();
+    o.learning_rate = -1;
+    CHECK_THROWS_WITH(validate(o), Catch::Contains("--learning-rate"));
+    o = small_options();
+    o.losses.color = ColorMode::Luminance;
+    CHECK_THROWS_WITH(validate(o), Catch::Contains("--colors"));
+}
+
+TEST_CASE("measure_losses: the content itself has no content loss", "[engine]") {
+    auto model = FeatureExtractor::load(fixtures::model());
+    const auto content = fixtures::content_image(40, 48);
+    const auto l = measure_losses(model, content, {{fixtures::style_image(48, 48, 6), 1.0}}, content, small_options().losses);
+    CHECK(l.content == 0);
+    CHECK(l.style > 0);
+    CHECK(l.total == Approx(l.content + l.style + l.tv));
+}
+
+TEST_CASE("loss plot: a PNG of the curves", "[unit]") {
+    TempDir dir;
+    std::vector<double> v;
+    for (int i = 1; i <= 100; ++i) v.push_back(100.0 / i);
+    save_loss_plot(dir / "plot.png", {{"total", v}, {"style", std::vector<double>(100, 0.5)}});
+    const auto img = load_image(dir / "plot.png").rgb;
+    CHECK(img.size(2) == 500);
+    CHECK(img.size(3) == 900);
+    CHECK(img.min().item<float>() < 0.1);  // something was drawn on the white
+}
+
+TEST_CASE("stylize train and stylize apply, end to end", "[cli]") {
+    TempDir dir;
+    write_training_set(dir);
+    const std::string common = "--model '" + fixtures::model() + "' --crop 32 --batch 2 --width 4 --blocks 1 "
+                               "--style-layers relu1_1,relu2_1 --content-layers relu2_1 --learning-rate 0.01 ";
+    auto r = run_cli("train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") + "' -o '" +
+                         (dir / "net.pt") + "' --steps 12 --checkpoint-every 5 --validation '" + (dir / "contents/a.png") +
+                         "' --validate-every 5 --log-every 4 " + common,
+                     dir);
+    REQUIRE(r.code == 0);
+    CHECK(r.err.find("step 12/12") != std::string::npos);
+    CHECK(r.err.find("ETA") != std::string::npos);
+    const auto log = dir / "net-training";
+    for (auto f : {"loss.csv", "loss.png", "checkpoint.pt", "val_000005.png", "val_000010.png", "val_000012.png"})
+        CHECK(fs::exists(log + "/" + f));
+    const auto csv = fixtures::read_file(log + "/loss.csv");
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 13);
+    const auto net = TransformNet::load(dir / "net.pt");
+    const auto info = nlohmann::json::parse(net.info_json());
+    CHECK(info["steps"] == 12);
+    CHECK(info["styles"][0]["sha256"].get<std::string>().size() == 64);
+    CHECK(info["options"]["crop"] == 32);
+
+    SECTION("apply: a folder, names, report, skip-existing, shards; the same bytes twice") {
+        auto a = run_cli("apply '" + (dir / "net.pt") + "' '" + (dir / "contents") + "' -O '" + (dir / "out") +
+                             "' --size 40 --report '" + (dir / "report.jsonl") + "'",
+                         dir);
+        REQUIRE(a.code == 0);
+        const auto first = fixtures::read_file(dir / "out/a__net.png");
+        CHECK(load_image(dir / "out/a__net.png").rgb.size(3) == 40);
+        CHECK(fixtures::read_file(dir / "report.jsonl").find("\"status\":\"ok\"") != std::string::npos);
+        fs::remove(dir / "out/a__net.png");
+        a = run_cli("apply '" + (dir / "net.pt") + "' '" + (dir / "contents") + "' -O '" + (dir / "out") +
+                        "' --size 40 --skip-existing --report '" + (dir / "report.jsonl") + "'",
+                    dir);
+        REQUIRE(a.code == 0);
+        CHECK(fixtures::read_file(dir / "out/a__net.png") == first);
+        const auto report = fixtures::read_file(dir / "report.jsonl");
+        CHECK(std::count(report.begin(), report.end(), '\n') == 4);
+        CHECK(report.find("skipped") != std::string::npos);
+        a = run_cli("apply '" + (dir / "net.pt") + "' '" + (dir / "contents") + "' -O '" + (dir / "shard") +
+                        "' --shard 2/2 --name '{index}-{content}.jpg'",
+                    dir);
+        REQUIRE(a.code == 0);
+        CHECK(fs::exists(dir / "shard/0002-b.jpg"));
+        CHECK(fs::exists(dir / "shard/0004-d.jpg"));
+        CHECK_FALSE(fs::exists(dir / "shard/0001-a.jpg"));
+    }
+
+    SECTION("a run stopped and resumed gives the uninterrupted run's network") {
+        auto a = run_cli("train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") + "' -o '" +
+                             (dir / "half.pt") + "' --steps 6 -q " + common,
+                         dir);
+        REQUIRE(a.code == 0);
+        a = run_cli("train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") + "' -o '" +
+                        (dir / "half.pt") + "' --steps 12 -q --resume '" + (dir / "half-training/checkpoint.pt") + "' " +
+                        common,
+                    dir);
+        REQUIRE(a.code == 0);
+        CHECK(same_parameters(TransformNet::load(dir / "half.pt"), net));
+        CHECK(fixtures::read_file(dir / "half-training/loss.csv") == csv);
+    }
+}
+
+TEST_CASE("stylize train: Ctrl-C saves a checkpoint to resume from", "[cli]") {
+    TempDir dir;
+    write_training_set(dir);
+    // SIGINT once the first step is done (its validation image is the
+    // sign), with no periodic checkpoints: only the signal can write one.
+    const std::string train = "'" + std::string(STYLIZE_EXE) + "' train '" + (dir / "style.png") + "' --content-dir '" +
+                              (dir / "contents") + "' -o '" + (dir / "net.pt") +
+                              "' --steps 1000000 --checkpoint-every 0 --validation '" + (dir / "contents/a.png") +
+                              "' --validate-every 1 --model '" + fixtures::model() +
+                              "' --crop 32 --batch 1 --width 4 --blocks 1 -q 2>'" + (dir / "err.txt") + "'";
+    const std::string script = train + " & pid=$!; for i in $(seq 1200); do [ -f '" + (dir / "net-training/val_000001.png") +
+                               "' ] && break; sleep 0.1; done; kill -INT $pid; wait $pid; echo $? >'" + (dir / "code.txt") + "'";
+    fixtures::write_file(dir / "run.sh", script);
+    REQUIRE(std::system(("bash '" + (dir / "run.sh") + "'").c_str()) == 0);
+    CHECK(std::stoi(fixtures::read_file(dir / "code.txt")) == 130);
+    CHECK(fs::exists(dir / "net-training/checkpoint.pt"));
+    CHECK_FALSE(fs::exists(dir / "net.pt"));
+    CHECK(fixtures::read_file(dir / "err.txt").find("--resume") != std::string::npos);
+}
+
+TEST_CASE("fast mode's bad input: one line each, with its exit code", "[cli]") {
+    TempDir dir;
+    write_training_set(dir);
+    fs::create_directories(dir / "empty");
+    fixtures::write_file(dir / "empty/notes.txt", "no images here");
+    const std::string m = " --model '" + fixtures::model() + "' --steps 2 ";
+    struct Case {
+        std::string args;
+        int code;
+        std::string says;
+    };
+    const std::vector<Case> cases{
+        {"train '" + (dir / "style.png") + "' --content-dir '" + (dir / "empty") + "' -o n.pt" + m, 2, "no images"},
+        {"train '" + (dir / "nope.png") + "' --content-dir '" + (dir / "contents") + "' -o n.pt" + m, 3, "nope.png"},
+        {"train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") + "' -o n.pt --crop 8" + m, 2,
+         "--crop"},
+        {"train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") + "' -o n.pt --resume '" +
+             fixtures::model() + "'" + m,
+         4, "not a stylize training checkpoint"},
+        {"apply '" + fixtures::model() + "' '" + (dir / "contents") + "' -O out", 4, "not a stylize transformation network"},
+        {"apply '" + (dir / "missing.pt") + "' '" + (dir / "contents") + "' -O out", 4, "no such network"},
+        {"apply '" + fixtures::model() + "' '" + (dir / "empty") + "' -O out", 2, "no images"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.args);
+        const auto r = run_cli(c.args, dir);
+        CHECK(r.code == c.code);
+        CHECK(r.err.find(c.says) != std::string::npos);
+        size_t errors = 0;
+        for (size_t at = r.err.find("stylize: error: "); at != std::string::npos; at = r.err.find("stylize: error: ", at + 1))
+            ++errors;
+        CHECK(errors == 1);
+    }
+    // Content smaller than the crop is enlarged, with a warning.
+    const auto r = run_cli("train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") +
+                               "' -o small.pt --model '" + fixtures::model() + "' --crop 60 --steps 1 --width 4 --blocks 1",
+                           dir);
+    CHECK(r.code == 0);
+    CHECK(r.err.find("smaller than the 60-pixel crop and are enlarged") != std::string::npos);
+}
+
+TEST_CASE("stylize video --fast-model: one forward pass per frame", "[video]") {
+    TempDir dir;
+    const auto net = TransformNet::create({4, 1}, 2);
+    net.save(dir / "net.pt", "{}");
+    const std::string clip = fixtures::model("clip");
+    auto r = run_cli("video '" + clip + "' -o '" + (dir / "frames") + "' --fast-model '" + (dir / "net.pt") +
+                         "' --size 40 --report '" + (dir / "report.jsonl") + "'",
+                     dir);
+    REQUIRE(r.code == 0);
+    const auto frames = list_images(clip);
+    const auto written = list_images(dir / "frames");
+    REQUIRE(written.size() == frames.size());
+    // Each frame is the network's output for that frame, as apply makes it.
+    const auto first = load_image(frames[0]).rgb;
+    const auto expected = net.stylize(resize_image(first, load_image(written[0]).rgb.size(2),
+                                                   load_image(written[0]).rgb.size(3)).clamp(0, 1));
+    CHECK((load_image(written[0]).rgb - expected).abs().max().item<float>() <= 1.0f / 255 + 1e-6f);
+    const auto report = fixtures::read_file(dir / "report.jsonl");
+    CHECK(static_cast<size_t>(std::count(report.begin(), report.end(), '\n')) == frames.size());
+
+    r = run_cli("video '" + clip + "' style.png -o '" + (dir / "f2") + "' --fast-model '" + (dir / "net.pt") + "'", dir);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("carries its style") != std::string::npos);
+    r = run_cli("video '" + clip + "' -o '" + (dir / "f3") + "'", dir);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--fast-model") != std::string::npos);
+}
