@@ -65,6 +65,8 @@ def run_json(cmd, env=None):
                 result = json.loads(line)
             except json.JSONDecodeError:
                 break
+            if result.get("available") is False:
+                return result, line  # a ceiling this CPU or build cannot run (Winograd without AVX-512)
             required = CEILING_KEYS if result.get("impl") == "ceiling" else REQUIRED_KEYS
             missing = [k for k in required if k not in result]
             if missing:
@@ -199,7 +201,9 @@ def measure(args):
     def one(rnd, label, cmd, env=None):
         result, line = run_json(cmd, env)
         runs.append((rnd, label, cmd, env, result, line))
-        if result["impl"] == "ceiling":
+        if result["impl"] == "ceiling" and "gflops" not in result:
+            what = f"ceiling {label}: not available on this CPU or build"
+        elif result["impl"] == "ceiling":
             what = f"ceiling {label}: {result['gflops']:.1f} GFLOP/s"
         else:
             what = (f"{label} {result['size']}px: "
@@ -266,7 +270,8 @@ def report(args, runs, info):
     order = []     # labels in the order they first ran
     for _, label, _, _, r, _ in runs:
         if r["impl"] == "ceiling" and r.get("conv_algorithm", "direct") == "winograd":
-            winograd.append(r["gflops"])
+            if "gflops" in r:  # absent where the CPU or the build has no Winograd kernels
+                winograd.append(r["gflops"])
         elif r["impl"] == "ceiling":
             ceilings.setdefault(r["precision"], []).append(r["gflops"])
         else:

@@ -15,6 +15,22 @@ torch::Tensor as_matrix(const torch::Tensor& features) {
     return features.view({features.size(1), features.size(2) * features.size(3)});
 }
 
+// S F written straight into a tensor of the features' own memory format (so
+// the gradient reaching the network needs no layout change): (C,HW) = S F
+// for NCHW, (HW,C) = F^T S^T for channels-last.
+torch::Tensor product_in_layout(const torch::Tensor& s, const torch::Tensor& features) {
+    const auto f = as_matrix(features);
+    auto out = at::empty_like(features);  // keeps the memory format
+    auto o = as_matrix(out);
+    if (o.is_contiguous()) {
+        at::mm_out(o, s, f);
+    } else {
+        auto ot = o.t();
+        at::mm_out(ot, f.t(), s.t());
+    }
+    return out;
+}
+
 // G = F F^T / HW with a hand-written backward: dF = (dG + dG^T) F / HW is one
 // product instead of autograd's two plus an add of a transposed operand, and
 // it is written straight into a tensor of the features' own memory format,
@@ -32,14 +48,35 @@ struct GramFunction : public torch::autograd::Function<GramFunction> {
         const auto f = as_matrix(features);
         const auto& g = grads[0];
         const auto s = (g + g.t()).div_(static_cast<double>(f.size(1)));
-        auto out = at::empty_like(features);  // keeps the memory format
-        auto o = as_matrix(out);
-        if (o.is_contiguous()) {
-            at::mm_out(o, s, f);  // NCHW: (C,HW) = S F
-        } else {
-            auto ot = o.t();  // channels-last: (HW,C) = F^T S^T, contiguous
-            at::mm_out(ot, f.t(), s.t());
-        }
+        return {product_in_layout(s, features)};
+    }
+};
+
+// The mean F 1 / HW (C,1) and the second moment F F^T / HW (C,C), with one
+// product in the backward: dF = (dM + dM^T) F / HW + dmean / HW, written in
+// the features' layout. Autograd's own backward held a copy of F and three
+// more maps of its size at once, the peak of a 512 px run (issue 13).
+struct MomentsFunction : public torch::autograd::Function<MomentsFunction> {
+    static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx,
+                                                  const torch::Tensor& features) {
+        ctx->save_for_backward({features});
+        const auto f = as_matrix(features);
+        const auto n = static_cast<double>(f.size(1));
+        auto mean = at::mm(f, at::ones({f.size(1), 1}, f.options())).div_(n);
+        auto second = at::mm(f, f.t()).div_(n);
+        return {mean, second};
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto features = ctx->get_saved_variables()[0];
+        const int64_t c = features.size(1);
+        const auto n = static_cast<double>(features.size(2) * features.size(3));
+        const auto& gm = grads[0];
+        const auto& gs = grads[1];
+        const auto s = gs.defined() ? (gs + gs.t()).div_(n) : at::zeros({c, c}, features.options());
+        auto out = product_in_layout(s, features);
+        if (gm.defined()) out.add_(gm.reshape({1, c, 1, 1}) / n);
         return {out};
     }
 };
@@ -53,6 +90,14 @@ torch::Tensor gram_matrix(const torch::Tensor& features) {
     const bool viewable =
         features.is_contiguous() || features.is_contiguous(at::MemoryFormat::ChannelsLast);
     return GramFunction::apply(viewable ? features : features.contiguous());
+}
+
+std::pair<torch::Tensor, torch::Tensor> mean_and_second_moment(const torch::Tensor& features) {
+    TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, "mean_and_second_moment expects a (1,C,H,W) map");
+    const bool viewable =
+        features.is_contiguous() || features.is_contiguous(at::MemoryFormat::ChannelsLast);
+    const auto out = MomentsFunction::apply(viewable ? features : features.contiguous());
+    return {out[0], out[1]};
 }
 
 double squared_norm(const torch::Tensor& t) { return fixed_order_sum(t.detach().pow(2)).item<double>(); }

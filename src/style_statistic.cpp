@@ -298,6 +298,13 @@ double MeanCovStatistic::normaliser(const torch::Tensor& target) const { return 
 
 torch::Tensor MeanCovStatistic::loss(const torch::Tensor& features, const torch::Tensor& mask,
                                      const torch::Tensor& target, double normaliser, uint64_t) const {
+    if (!mask.defined()) {
+        // Without a mask: the moments with the one-product backward (the
+        // lower peak; the same numbers as the weighted form with all ones).
+        const bool keep = features.scalar_type() == torch::kFloat || features.scalar_type() == torch::kDouble;
+        const auto [mean, second] = mean_and_second_moment(keep ? features : features.to(torch::kFloat));
+        return relative_squared_error(mean_and_covariance(mean, second), target, normaliser);
+    }
     const auto f = matrix(features);
     const auto col = weight_column(features, mask);
     const double total = weight_sum(col);

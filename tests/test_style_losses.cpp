@@ -160,3 +160,36 @@ TEST_CASE("the histogram style loss adds histograms to the Gram term", "[unit]")
     CHECK(make_style_statistics(StyleLossKind::Gram).size() == 1);
     CHECK(std::string(make_style_statistics(StyleLossKind::MeanCov)[0]->name()) == "mean-cov");
 }
+
+TEST_CASE("mean-cov's one-product backward agrees across layouts and with the masked form", "[unit]") {
+    // Unmasked mean-cov takes mean_and_second_moment (one product in the
+    // backward, the features' own layout); an all-ones mask takes the
+    // weighted form autograd differentiates. Same loss, same gradient.
+    MeanCovStatistic mc;
+    const auto target = mc.target({{features(8, 12, 10, 5), {}, 1.0}});
+    const double norm = mc.normaliser(target);
+    const auto base = features(8, 12, 10, 6);
+    auto grad_of = [&](const torch::Tensor& f0, const torch::Tensor& mask, double* value) {
+        auto f = f0.detach().clone(f0.is_contiguous() ? at::MemoryFormat::Contiguous : at::MemoryFormat::ChannelsLast);
+        f.requires_grad_(true);
+        const auto loss = mc.loss(f, mask, target, norm, 0);
+        *value = loss.item<double>();
+        loss.backward();
+        return f.grad().contiguous();
+    };
+    double plain = 0, channels_last = 0, masked = 0;
+    const auto g_plain = grad_of(base, {}, &plain);
+    const auto g_last = grad_of(base.contiguous(at::MemoryFormat::ChannelsLast), {}, &channels_last);
+    const auto g_masked = grad_of(base, torch::ones({1, 1, 12, 10}), &masked);
+    CHECK(plain > 0.01);
+    CHECK(channels_last == Approx(plain).epsilon(1e-5));
+    CHECK(masked == Approx(plain).epsilon(1e-5));
+    const double scale = g_plain.abs().max().item<double>();
+    CHECK(scale > 0);
+    CHECK((g_last - g_plain).abs().max().item<double>() <= 1e-5 * scale);
+    CHECK((g_masked - g_plain).abs().max().item<double>() <= 1e-5 * scale);
+    const auto [mean, second] = mean_and_second_moment(base);
+    const auto f = base.reshape({8, 120});
+    CHECK(torch::allclose(mean, f.mean(1, true), 1e-5, 1e-6));
+    CHECK(torch::allclose(second, f.mm(f.t()) / 120, 1e-5, 1e-6));
+}

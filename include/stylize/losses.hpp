@@ -4,10 +4,16 @@
 // about 1 = unrelated) and the same weights work across models and sizes.
 #include <torch/types.h>
 
+#include <utility>
+
 namespace stylize {
 
 /// Gram matrix of a (1,C,H,W) feature map: F F^T / (H W), shape (C,C), fp32.
 torch::Tensor gram_matrix(const torch::Tensor& features);
+
+/// Mean (C,1) and second moment F F^T / (H W) (C,C) of a (1,C,H,W) map,
+/// computed like gram_matrix; the backward is one product.
+std::pair<torch::Tensor, torch::Tensor> mean_and_second_moment(const torch::Tensor& features);
 
 /// ||a - target||^2 / ||target||^2 (target detached).
 torch::Tensor relative_squared_error(const torch::Tensor& a, const torch::Tensor& target);

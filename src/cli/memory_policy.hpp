@@ -9,16 +9,20 @@
 // again: measured 2.9x slower on a 2-core AMD EPYC VM, a sixth of the wall
 // time in the kernel on a Xeon (docs/BENCHMARKS.md).
 //
-// Recycle (the default) installs a CPU allocator for LibTorch that keeps
-// freed large blocks (1 MiB and up) mapped and hands the smallest idle one
-// that fits (at most an eighth larger) to the next request, so from the
-// second evaluation on the working set is reused without touching the
-// kernel. Idle memory is bounded: a new mapping first unmaps idle blocks
-// that would take the total above the most ever in use at once plus an
-// eighth (at most 256 MiB); checkpointed runs keep no idle blocks at all
-// (keep_peak_low), since their point is the lowest peak; blocks nobody asked for
-// during the last evaluation (loading temporaries, another scale's sizes)
-// go at the next evaluation's start. New blocks are 2 MiB aligned and
+// Recycle (the default) installs a CPU allocator for LibTorch that plans the
+// large blocks (1 MiB and up) of an evaluation: it records the first
+// evaluation of a scale (sizes, allocation and free order), places its blocks
+// in one arena (arena_plan.hpp: about the most bytes in use at once), and
+// serves the next evaluations' requests from their planned places, so from
+// the second evaluation on the working set is reused without touching the
+// kernel, and the peak is the plan's, checkpointed or not. A request the plan
+// does not know, or whose place is still taken, falls back to a cache that
+// keeps freed blocks mapped and hands the smallest idle one that fits (at
+// most an eighth larger); it unmaps every freed block at once in
+// checkpointed runs (keep_peak_low), keeps no idle memory above the most in
+// use at once while a scale's first evaluation is recorded, and otherwise at
+// most an eighth above it (at most 256 MiB). Idle blocks nobody asked for during the last evaluation
+// go at the next evaluation's start. New mappings are 2 MiB aligned and
 // marked for transparent huge pages. System leaves glibc as it is.
 #include <cstddef>
 #include <memory>
@@ -34,8 +38,12 @@ struct MemoryStats {
     size_t mapped_bytes = 0;    ///< large blocks mapped now (in use + idle)
     size_t idle_bytes = 0;      ///< of which idle, kept for reuse
     size_t peak_mapped_bytes = 0;
-    size_t peak_live_bytes = 0;  ///< most large-block bytes in use at once
-    size_t reuses = 0, maps = 0, unmaps = 0;  ///< large requests served from the cache / by mmap; blocks unmapped
+    size_t peak_live_bytes = 0;  ///< most large-block bytes requested and in use at once
+    size_t reuses = 0, maps = 0, unmaps = 0;  ///< fallback requests served from the cache; mappings made; unmapped
+    size_t arena_bytes = 0;      ///< the current plan's arena (0: none mapped)
+    size_t planned_peak_live_bytes = 0;  ///< the most bytes in use at once in the recorded evaluation
+    size_t arena_hits = 0, arena_misses = 0;  ///< requests served at their planned place / that fell back unplanned
+    size_t plans = 0;            ///< plans made
 };
 
 /// What the policy may hold above the engine's estimate of a plain run's

@@ -10,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "exit_codes.hpp"
+#include "fast_video.hpp"
+#include "video_frames.hpp"
 #include "json_output.hpp"
 #include "mask_inputs.hpp"
 #include "memory_policy.hpp"
@@ -21,7 +23,6 @@
 #include "stylize/errors.hpp"
 #include "stylize/image_ops.hpp"
 #include "stylize/temporal.hpp"
-#include "stylize/transform_net.hpp"
 #include "stylize/video_io.hpp"
 
 namespace fs = std::filesystem;
@@ -32,58 +33,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Where the frames go: numbered images in a folder, or a video file written
-// under its .partial name and renamed when the last frame is in.
-class FrameOutput {
-public:
-    FrameOutput(const VideoOptions& o, int64_t width, int64_t height, double fps)
-        : kind_(video_output_kind(o.output)), output_(o.output), extension_("." + o.frame_format) {
-        so_.bit_depth = o.run.job.bit_depth;
-        so_.jpeg_quality = o.run.job.jpeg_quality;
-        if (kind_ == VideoOutputKind::Folder) {
-            std::error_code ec;
-            fs::create_directories(output_, ec);
-            if (!fs::is_directory(output_, ec)) throw ImageError(output_ + ": cannot create the output folder");
-            // Writable? (A failed write later would lose a frame's work.)
-            write_file_atomically((fs::path(output_) / ".stylize-write-test").string(), "");
-            fs::remove(fs::path(output_) / ".stylize-write-test", ec);
-        } else {
-            partial_ = partial_path(output_);
-            writer_.emplace(partial_, fps, width, height);
-        }
-    }
-
-    bool is_folder() const { return kind_ == VideoOutputKind::Folder; }
-    std::string frame_file(int64_t index) const { return frame_path(output_, index, extension_); }
-    /// Where frame `index` is recorded (for the report).
-    std::string where(int64_t index) const { return is_folder() ? frame_file(index) : output_; }
-
-    void write(int64_t index, const torch::Tensor& image) {
-        if (is_folder()) save_image(frame_file(index), image, so_);
-        else writer_->write(image);
-    }
-
-    /// The video file under its final name (folders: nothing to do).
-    void finish() {
-        if (!writer_) return;
-        writer_->close();
-        std::error_code ec;
-        fs::rename(partial_, output_, ec);
-        if (ec) throw ImageError(output_ + ": cannot rename " + partial_ + " to it (" + ec.message() + ")");
-    }
-    /// Closes a video file left at its .partial name (playable: the frames so far).
-    std::string abandon() {
-        if (writer_) writer_->close();
-        return is_folder() ? output_ : partial_;
-    }
-
-private:
-    VideoOutputKind kind_;
-    std::string output_, extension_, partial_;
-    SaveOptions so_;
-    std::optional<VideoWriter> writer_;
-};
 
 // Between two frames: the flows of the content frames, the reliable pixels,
 // and the previous frame's state (its unclamped optimised image) warped onto
@@ -201,72 +150,6 @@ void check_video_options(const VideoOptions& o) {
     }
 }
 
-namespace {
-
-// Fast mode: every frame through the network, written as it is done.
-int fast_video(VideoOptions& o) {
-    if (!o.styles.empty())
-        throw InvalidArgument("--fast-model " + o.fast_model + " carries its style; give no style images with it");
-    auto opt = o.run.job.engine;
-    if (opt.size != 0 && opt.size < kTransformNetMinSide)
-        throw InvalidArgument("--size must be 0 or at least " + std::to_string(kTransformNetMinSide));
-    LoadOptions lo;
-    lo.max_pixels = o.run.max_pixels;
-    auto source = open_frames(o.input, lo);
-    const auto info = source->info();
-    const int64_t total = o.max_frames > 0 ? std::min(o.max_frames, info.frame_count) : info.frame_count;
-    const double fps = o.fps > 0 ? o.fps : info.fps > 0 ? info.fps : 25.0;
-    apply_threads(o.run.threads);
-    install_memory_policy(o.run.memory_policy);
-    auto net = TransformNet::load(o.fast_model);
-    net.to(resolve_device(opt.device));
-    install_signal_handlers();
-    const auto [out_h, out_w] = output_size(info.height, info.width, opt.size);
-    FrameOutput output(o, out_w, out_h, fps);
-    std::ofstream report;
-    if (!o.report.empty()) {
-        report.open(o.report, std::ios::trunc);
-        if (!report) throw ImageError("--report " + o.report + ": cannot write");
-    }
-    spdlog::info("video: {} frame(s) of {}x{} -> {}x{} at {:g} fps, fast mode ({})", total, info.width, info.height,
-                 out_w, out_h, fps, o.fast_model);
-    const auto start = Clock::now();
-    torch::Tensor frame;
-    int64_t index = 0;
-    int skipped = 0;
-    for (; (o.max_frames == 0 || index < o.max_frames) && source->next(frame); ++index) {
-        Json line = {{"frame", index + 1}, {"input", source->frame_name(index)}, {"output", output.where(index)}};
-        std::error_code ec;
-        if (o.skip_existing && fs::exists(output.frame_file(index), ec)) {
-            ++skipped;
-            line["status"] = "skipped";
-        } else {
-            const auto t0 = Clock::now();
-            output.write(index, net.stylize(resize_image(frame, out_h, out_w).clamp(0, 1)));
-            line["status"] = "ok";
-            line["seconds"] = seconds_since(t0);
-        }
-        if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
-        if ((index + 1) % 10 == 0)
-            spdlog::info("video: frame {}/{}, ETA {}", index + 1, total,
-                         format_duration(seconds_since(start) / static_cast<double>(index + 1 - skipped + 1e-9) *
-                                         static_cast<double>(std::max<int64_t>(0, total - index - 1))));
-        if (const int sig = pending_signal()) {
-            const auto where = output.abandon();
-            spdlog::error("interrupted by {} after frame {}/{}; the frames so far are in {}",
-                          sig == SIGTERM ? "SIGTERM" : "SIGINT", index + 1, total, where);
-            return sig == SIGTERM ? kTerminated : kInterrupted;
-        }
-    }
-    if (index == 0) throw ImageError(o.input + ": the video has no frames");
-    output.finish();
-    spdlog::info("wrote {} ({} frame(s), {} kept; {}x{}, {:g} fps, fast mode, {})", o.output, index, skipped, out_w,
-                 out_h, fps, format_duration(seconds_since(start)));
-    return kOk;
-}
-
-}  // namespace
-
 int video_command(VideoOptions& o) {
     check_video_options(o);
     if (!o.fast_model.empty()) return fast_video(o);
@@ -283,12 +166,13 @@ int video_command(VideoOptions& o) {
     for (const auto& s : job.styles) check_image_file(s);
     if (!job.options.init_image.empty()) check_image_file(job.options.init_image);
 
-    LoadOptions lo;
+    LoadOptions lo;  // styles, init image, frames read back on resuming
     lo.max_pixels = o.run.max_pixels;
-    auto source = open_frames(o.input, lo);
-    const auto info = source->info();
-    const int64_t total = o.max_frames > 0 ? std::min(o.max_frames, info.frame_count) : info.frame_count;
-    const double fps = o.fps > 0 ? o.fps : info.fps > 0 ? info.fps : 25.0;
+    auto input = open_input_frames(o);
+    auto& source = input.source;
+    const auto& info = input.info;
+    const int64_t total = input.total;
+    const double fps = input.fps;
     auto& opt = job.options.engine;
 
     apply_threads(o.run.threads);

@@ -95,6 +95,11 @@ int ceiling(int threads, Precision precision, bool winograd) {
     auto x = at::randn({1, c, s, s}).to(dtype).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
     auto w = (at::randn({c, c, 3, 3}) * 0.02).to(dtype).contiguous(at::MemoryFormat::ChannelsLast);
     std::unique_ptr<stylize::detail::WinogradConv> wino;
+    if (winograd && !stylize::detail::winograd_available()) {
+        // No AVX-512 or no oneDNN in this build: nothing to measure.
+        print_json({{"impl", "ceiling"}, {"conv_algorithm", "winograd"}, {"threads", threads}, {"available", false}});
+        return 0;
+    }
     if (winograd) {
         wino = std::make_unique<stylize::detail::WinogradConv>(w, at::zeros({c}), stylize::detail::make_scratch_arena());
         x = stylize::detail::to_blocked(x.detach()).requires_grad_(true);
@@ -428,6 +433,10 @@ int main(int argc, char** argv) {
                     {"large_live_peak_mb", rounded(cli::memory_stats().peak_live_bytes / 1048576.0, 1)},
                     {"large_blocks_mapped", cli::memory_stats().maps},
                     {"large_blocks_reused", cli::memory_stats().reuses},
+                    {"arena_mb", rounded(cli::memory_stats().arena_bytes / 1048576.0, 1)},
+                    {"arena_hits", cli::memory_stats().arena_hits},
+                    {"arena_misses", cli::memory_stats().arena_misses},
+                    {"arena_plans", cli::memory_stats().plans},
                     {"gflops", rounded(t > 0 ? gflop / t : 0.0, 2)}, {"loss_total", l.total},
                     {"loss_content", l.content}, {"loss_style", l.style}, {"loss_tv", l.tv}};
         if (json) {
