@@ -88,17 +88,17 @@ public:
             const size_t record = recording_.size();
             recording_.push_back(BlockLife{want, clock_++});
             ptr = from_arena(want);
-            in_use_ += want;
-            peak_in_use_ = std::max(peak_in_use_, in_use_);
             if (ptr) {
                 live_.emplace(ptr, Live{want, want, arena_, window_, record});
             } else {
                 size_t bytes = want;
-                ptr = from_fallback(bytes);
+                ptr = from_fallback(bytes);  // may throw
                 live_.emplace(ptr, Live{want, bytes, nullptr, window_, record});
                 live_bytes_ += bytes;
                 peak_live_ = std::max(peak_live_, live_bytes_);
             }
+            in_use_ += want;
+            peak_in_use_ = std::max(peak_in_use_, in_use_);
         }
         return {ptr, ptr, &RecyclingAllocator::free_block, c10::Device(c10::DeviceType::CPU)};
     }
@@ -202,9 +202,10 @@ private:
         if (!arena_) {
             // The arena replaces what the fallback keeps idle.
             drop_idle();
+            char* base = static_cast<char*>(map_block(plan_.arena_bytes));  // may throw: nothing changed yet
             arena_ = new Arena();
             arena_->bytes = plan_.arena_bytes;
-            arena_->base = static_cast<char*>(map_block(arena_->bytes));
+            arena_->base = base;
             arena_mapped_ += arena_->bytes;
             ++maps_;
         }
@@ -320,7 +321,19 @@ private:
 
     void retire_arena() const {
         arena_->retired = true;
-        if (arena_->live_blocks == 0) unmap_arena(arena_);
+        if (arena_->live_blocks == 0) {
+            unmap_arena(arena_);
+        } else {
+            // Blocks still alive (a tensor kept past the evaluation that was
+            // planned to free it, say a next scale's target) keep the mapping
+            // until they go; the rest of it goes back to the system now.
+            size_t from = 0;
+            for (const auto& [start, end] : arena_->in_use) {
+                if (start > from) madvise(arena_->base + from, start - from, MADV_DONTNEED);
+                from = std::max(from, end);
+            }
+            if (arena_->bytes > from) madvise(arena_->base + from, arena_->bytes - from, MADV_DONTNEED);
+        }
         arena_ = nullptr;
     }
 
