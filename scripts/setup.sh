@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
+  # Compiler cache for repeated builds (optional: the build uses it when present).
+  ccache
   libtorch-dev libopencv-dev libcli11-dev libspdlog-dev catch2 nlohmann-json3-dev
   # Debian's LibTorch does mm/matmul through the system libblas.so.3; the
   # reference BLAS a fresh machine has is ~14x slower than OpenBLAS.

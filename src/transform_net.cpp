@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
+#include <torch/script.h>
 
 #include "atomic_write.hpp"
 #include "stylize/errors.hpp"
@@ -96,16 +97,27 @@ void check_spec(const TransformNetSpec& s) {
         throw InvalidArgument("--blocks must be between 0 and 32, got " + std::to_string(s.residual_blocks));
 }
 
-torch::jit::Module build(const TransformNetSpec& spec, const std::vector<std::pair<std::string, torch::Tensor>>& params) {
-    torch::jit::Module m("StylizeTransformNet");
-    for (const auto& [name, t] : params) m.register_parameter(name, t, false);
-    m.define(forward_source(spec));
-    return m;
+}  // namespace
+
+// A jit::Module is itself a handle to a shared object, so copies of a
+// TransformNet share one network, as they did when the member was the module.
+struct TransformNet::Module {
+    torch::jit::Module m;
+};
+
+namespace {
+
+std::shared_ptr<TransformNet::Module> build(const TransformNetSpec& spec,
+                                            const std::vector<std::pair<std::string, torch::Tensor>>& params) {
+    auto out = std::make_shared<TransformNet::Module>(TransformNet::Module{torch::jit::Module("StylizeTransformNet")});
+    for (const auto& [name, t] : params) out->m.register_parameter(name, t, false);
+    out->m.define(forward_source(spec));
+    return out;
 }
 
 }  // namespace
 
-TransformNet::TransformNet(torch::jit::Module module, TransformNetSpec spec, std::string info)
+TransformNet::TransformNet(std::shared_ptr<Module> module, TransformNetSpec spec, std::string info)
     : module_(std::move(module)), spec_(spec), info_(std::move(info)) {}
 
 TransformNet TransformNet::create(const TransformNetSpec& spec, uint64_t seed) {
@@ -185,7 +197,7 @@ void TransformNet::save(const std::string& path, const std::string& info_json) c
     const torch::jit::ExtraFilesMap extra{{kMetadataFile, meta.dump(2)}};
     write_atomically(path, "network", [&](const std::string& tmp) {
         // On the CPU, so that a file written after CUDA training loads anywhere.
-        auto copy = module_.clone();
+        auto copy = module_->m.clone();
         copy.to(torch::kCPU);
         copy.save(tmp, extra);
     });
@@ -198,7 +210,7 @@ torch::Tensor TransformNet::forward(const torch::Tensor& images) const {
         throw InvalidArgument("the image is " + std::to_string(images.size(3)) + "x" + std::to_string(images.size(2)) +
                               " pixels; fast mode needs at least " + std::to_string(kTransformNetMinSide) +
                               " on each side");
-    return module_.forward({images.to(torch::kFloat)}).toTensor();
+    return module_->m.forward({images.to(torch::kFloat)}).toTensor();
 }
 
 torch::Tensor TransformNet::stylize(const torch::Tensor& image) const {
@@ -211,13 +223,13 @@ torch::Tensor TransformNet::stylize(const torch::Tensor& image) const {
 std::vector<std::pair<std::string, torch::Tensor>> TransformNet::named_parameters() const {
     std::vector<std::pair<std::string, torch::Tensor>> out;
     for (const auto& c : conv_shapes(spec_)) {
-        for (const auto& n : parameter_names(c)) out.emplace_back(n, module_.attr(n).toTensor());
+        for (const auto& n : parameter_names(c)) out.emplace_back(n, module_->m.attr(n).toTensor());
     }
     return out;
 }
 
-void TransformNet::to(torch::Device device) { module_.to(device); }
+void TransformNet::to(torch::Device device) { module_->m.to(device); }
 
-torch::Device TransformNet::device() const { return module_.attr("down1_w").toTensor().device(); }
+torch::Device TransformNet::device() const { return module_->m.attr("down1_w").toTensor().device(); }
 
 }  // namespace stylize

@@ -61,6 +61,7 @@ inline void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary) << bytes;
 }
 
+#ifdef STYLIZE_EXE  // only the command-line tests know the executable
 struct Run {
     int code;
     std::string out, err;
@@ -77,6 +78,33 @@ inline Run run_cli(const std::string& args, const TempDir& dir) {
     r.err = read_file(err);
     return r;
 }
+
+/// Exit status of `signal_when` when `ready` never held within the bound.
+constexpr int kNeverReady = 201;
+/// ... and when the command ended before `ready` held.
+constexpr int kEndedEarly = 202;
+
+/// Runs `command` (shell syntax) in the background, waits until the shell
+/// condition `ready` holds (e.g. "[ -s 'out.jsonl' ]"), sends `signal` ("INT", "TERM")
+/// and returns the command's exit status. The wait is for a condition, not a
+/// time: `bound_seconds` only stops a test whose condition never comes
+/// (kNeverReady; the command is killed), however loaded the machine.
+inline int signal_when(const std::string& command, const std::string& ready, const std::string& signal,
+                       const TempDir& dir, int bound_seconds = 600) {
+    const std::string script = dir / "signal_when.sh";
+    write_file(script, "(" + command + ") & pid=$!\n"
+                       "until " + ready + "; do\n"
+                       "  kill -0 $pid 2>/dev/null || { wait $pid; exit " + std::to_string(kEndedEarly) + "; }\n"
+                       "  [ $SECONDS -ge " + std::to_string(bound_seconds) + " ] && { kill -KILL $pid; exit " +
+                       std::to_string(kNeverReady) + "; }\n"
+                       "  sleep 0.05\n"
+                       "done\n"
+                       "kill -" + signal + " $pid\n"
+                       "wait $pid\n");
+    const int status = std::system(("bash '" + script + "'").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+#endif
 
 /// A VGG-like conv/relu/pool stack from channel counts (0 = a pool with the
 /// given kernel and stride), named VGG-style, with zero weights: for tests

@@ -7,10 +7,10 @@
 
 #include "arena_plan.hpp"
 
-using stylize::cli::ArenaPlan;
-using stylize::cli::BlockLife;
-using stylize::cli::plan_arena;
-using stylize::cli::plan_is_valid;
+using stylize::ArenaPlan;
+using stylize::BlockLife;
+using stylize::plan_arena;
+using stylize::plan_is_valid;
 
 namespace {
 constexpr size_t kMiB = size_t{1} << 20;

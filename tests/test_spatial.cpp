@@ -2,7 +2,7 @@
 // colour-coded maps, their checks, and a two-region run in which each
 // region must take its own style.
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/engine.hpp"

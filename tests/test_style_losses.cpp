@@ -1,7 +1,7 @@
 // The style statistics (style_statistic.hpp): each loss's value at its
 // target and at zero, its gradient, its masked form, and its blends.
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "style_statistic.hpp"
 #include "stylize/losses.hpp"

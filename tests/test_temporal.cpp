@@ -1,7 +1,7 @@
 // Warping, the reliable-pixel mask, the temporal loss and the warping error
 // (temporal.hpp), and the temporal term inside a run (engine.hpp).
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/engine.hpp"

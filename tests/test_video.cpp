@@ -2,7 +2,7 @@
 // frame counts, frame rates, the temporal stability it is for, resuming,
 // interrupting, and the refusals of bad input.
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <filesystem>
 #include <fstream>
@@ -184,12 +184,7 @@ TEST_CASE("video: SIGINT finishes the current frame and leaves the frames so far
                                 "' -o '" + (dir / out) + "' --report '" + report + "' --frame-iterations 40 " +
                                 common(40) + " -j 1";
         // Start it, wait for the first finished frame (its report line), then SIGINT once.
-        const std::string script = "(" + cmd + " 2>'" + (dir / "err.txt") + "') & pid=$!; " +
-                                   "for i in $(seq 600); do sleep 0.05; [ -s '" + report + "' ] && break; done; " +
-                                   "kill -INT $pid; wait $pid; echo $? > '" + (dir / "rc.txt") + "'";
-        fixtures::write_file(dir / "interrupt.sh", script + "\n");
-        REQUIRE(std::system(("bash '" + (dir / "interrupt.sh") + "'").c_str()) == 0);
-        CHECK(std::stoi(fixtures::read_file(dir / "rc.txt")) == 130);
+        CHECK(fixtures::signal_when(cmd + " 2>'" + (dir / "err.txt") + "'", "[ -s '" + report + "' ]", "INT", dir) == 130);
         CHECK_THAT(fixtures::read_file(dir / "err.txt"), Catch::Contains("interrupted by SIGINT after frame"));
         if (out == "frames") {
             const int n = count_frames(dir / out);

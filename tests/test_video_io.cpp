@@ -1,6 +1,6 @@
 // Optical flow (optical_flow.hpp) and frames in and out (video_io.hpp).
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/errors.hpp"

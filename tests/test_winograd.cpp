@@ -1,6 +1,6 @@
 // Channel-blocked layout and oneDNN Winograd convolutions, against ATen's.
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "blocked_layout.hpp"
 #include "fixtures.hpp"

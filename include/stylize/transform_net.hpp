@@ -10,11 +10,11 @@
 // runs in Python too (torch.jit.load(path)(image), image (N,3,H,W) RGB in
 // [0,1]) and carries its metadata as the extra file "stylize.json".
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <torch/script.h>
 #include <torch/types.h>
 
 namespace stylize {
@@ -65,10 +65,13 @@ public:
     void to(torch::Device device);
     torch::Device device() const;
 
-private:
-    TransformNet(torch::jit::Module module, TransformNetSpec spec, std::string info);
+    /// Opaque: the TorchScript module, kept out of this header (torch/script.h is heavy).
+    struct Module;
 
-    mutable torch::jit::Module module_;  // running a jit::Module is a non-const call
+private:
+    TransformNet(std::shared_ptr<Module> module, TransformNetSpec spec, std::string info);
+
+    std::shared_ptr<Module> module_;
     TransformNetSpec spec_;
     std::string info_;
 };

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-namespace stylize::cli {
+namespace stylize {
 namespace {
 
 bool lifetimes_overlap(const BlockLife& a, const BlockLife& b) {
@@ -75,4 +75,4 @@ bool plan_is_valid(const std::vector<BlockLife>& blocks, const ArenaPlan& plan) 
     return true;
 }
 
-}  // namespace stylize::cli
+}  // namespace stylize

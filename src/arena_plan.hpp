@@ -7,7 +7,7 @@
 // lived and died within it at an offset of one arena so that blocks alive at
 // the same time never overlap: the arena is then about as large as the most
 // bytes in use at once, and later evaluations take their blocks from it
-// without asking the kernel for memory (docs/BENCHMARKS.md, issue 13).
+// without asking the kernel for memory (docs/BENCHMARKS.md).
 //
 // Greedy by size (largest first, lowest offset that fits among the blocks
 // already placed whose lifetimes overlap), as TensorFlow Lite's arena
@@ -17,7 +17,7 @@
 #include <limits>
 #include <vector>
 
-namespace stylize::cli {
+namespace stylize {
 
 struct BlockLife {
     size_t bytes = 0;
@@ -41,4 +41,4 @@ ArenaPlan plan_arena(const std::vector<BlockLife>& blocks, size_t alignment);
 /// and every one lies within it (for tests and debug checks).
 bool plan_is_valid(const std::vector<BlockLife>& blocks, const ArenaPlan& plan);
 
-}  // namespace stylize::cli
+}  // namespace stylize
