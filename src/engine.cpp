@@ -128,14 +128,14 @@ torch::Tensor initial_image(const StylizeOptions& opt, const torch::Tensor& cont
         auto x = at::rand({1, 3, h, w}, gen, torch::TensorOptions().dtype(torch::kFloat)).to(device);
         return opt.color == ColorMode::Luminance ? luminance_rgb(x) : x;
     }
-    // An image of the run's size is taken as it is: a video frame starts from
-    // the previous frame's unclamped state (Result::state). Resized ones are
-    // clamped, since bicubic upsampling overshoots.
-    // A copy: the optimiser changes the start image in place, and the caller's
-    // tensor (reused for the next frame) must not change.
+    // An image of the run's size is taken as it is (a video frame starts from
+    // the previous frame's state, Result::state); resized ones are resized.
+    // Either is clamped into the optimiser's box (bicubic upsampling
+    // overshoots). A copy: the optimiser changes the start image in place,
+    // and the caller's tensor (reused for the next frame) must not change.
     auto x = init_image.to(torch::kFloat).clone();
-    if (x.size(2) != h || x.size(3) != w) x = resize_image(x, h, w).clamp(0, 1);
-    return colour_view(x.to(device), opt.color);
+    if (x.size(2) != h || x.size(3) != w) x = resize_image(x, h, w);
+    return colour_view(x.clamp(0, 1).to(device), opt.color);
 }
 
 }  // namespace
@@ -239,11 +239,13 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
     if (temporal) check_temporal_guide(*temporal, out_h, out_w);
     if (spatial) check_spatial_control(*spatial, content, styles_in);
     const bool use_content = !opt.content_layers.empty() && opt.content_weight > 0;
+    bool stochastic = false;  // a loss whose evaluations draw at random
+    for (const auto& st : make_style_statistics(opt.style_loss)) stochastic = stochastic || st->stochastic();
 
     Result result;
     torch::Tensor x;          // the image being optimised (device, fp32)
     torch::Tensor content_s;  // content at the current scale (device)
-    int evaluation = 0;
+    int evaluation = 0, rejected_before = 0;
     bool stop = false;
 
     for (int s = 0; s < nscales && !stop; ++s) {
@@ -285,8 +287,10 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
         x.requires_grad_(true);
 
         const int n = s + 1 < nscales ? opt.scale_iterations : opt.iterations;
-        auto optimizer = make_image_optimizer(opt, x);
-        auto last_good = x.detach().clone();  // last evaluated, finite image
+        auto optimizer = make_image_optimizer(opt, x, stochastic);
+        auto last_good = x.detach().clone();  // the last accepted image
+        bool have_good = false;
+        LossTerms good_terms;
         EarlyStop early(opt.early_stop_tolerance, opt.early_stop_window);
 
         for (int k = 0; k < n; ++k) {
@@ -300,7 +304,8 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
             const LossTerms terms = evaluator->evaluate(x);
             ++evaluation;
             const auto grad = x.grad().detach();
-            if (!std::isfinite(terms.total) || !std::isfinite(grad.sum().item<double>())) {
+            const bool finite = std::isfinite(terms.total) && std::isfinite(grad.sum().item<double>());
+            if (!finite && !(have_good && optimizer->can_reject())) {
                 std::ostringstream why;
                 why << "the loss or its gradient became " << (std::isnan(terms.total) ? "NaN" : "non-finite")
                     << " at evaluation " << evaluation << "; kept the image of evaluation " << evaluation - 1;
@@ -310,10 +315,16 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
                 break;
             }
             torch::NoGradGuard no_grad;
-            last_good.copy_(x.detach());
-            result.losses = terms;
+            const bool accepted = optimizer->judge(x.detach(), finite ? terms.total : NAN, grad);
+            if (accepted) {
+                last_good.copy_(x.detach());
+                have_good = true;
+                good_terms = terms;
+                optimizer->observe(last_good);
+            }
+            result.losses = result.optimizer_losses = good_terms;
             result.evaluations = evaluation;
-            optimizer->observe(last_good);
+            result.rejected = rejected_before + optimizer->rejected();
             if (hooks.on_progress) {
                 Progress p;
                 p.evaluation = evaluation;
@@ -322,7 +333,10 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
                 p.scales = nscales;
                 p.height = h;
                 p.width = w;
-                p.losses = terms;
+                p.losses = good_terms;
+                p.evaluated_loss = terms.total;
+                p.accepted = accepted;
+                p.rejected = result.rejected;
                 p.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
                 hooks.on_progress(p);
             }
@@ -331,7 +345,7 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
                 if (opt.color == ColorMode::Luminance) img = combine_luminance_chroma(img, content_s);
                 hooks.on_intermediate(img.cpu(), evaluation);
             }
-            if (s + 1 == nscales) {
+            if (s + 1 == nscales && accepted) {
                 if (auto why = early.update(terms.total)) {
                     result.stop_reason = StopReason::Converged;
                     result.stop_detail = *why;
@@ -339,16 +353,25 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
                     break;
                 }
             }
-            if (k + 1 == n) break;  // the output is the last evaluated image
-            optimizer->step(x, grad);
+            if (k + 1 == n) break;  // the output is the last accepted image
+            optimizer->propose(x);
         }
+        rejected_before = result.rejected;
         torch::NoGradGuard no_grad;
-        x = optimizer->output(last_good).detach();
+        x = optimizer->output(last_good).detach().clamp(0, 1);
+        if ((s + 1 == nscales || stop) && have_good) {
+            // Report what is written: the image quantised as the output file
+            // will hold it, measured once more (not counted as an evaluation).
+            x = quantise(x, opt.output_bit_depth);
+            auto measured = x.clone().requires_grad_(true);
+            torch::AutoGradMode grad_mode(true);
+            result.losses = evaluator->evaluate(measured);
+        }
     }
 
     torch::NoGradGuard no_grad;
     result.state = x.detach().to(torch::kCPU).contiguous();
-    auto out = x.clamp(0, 1);
+    auto out = x;
     if (opt.color == ColorMode::Luminance) out = combine_luminance_chroma(out, content_s);
     result.image = out.to(torch::kCPU).contiguous();
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

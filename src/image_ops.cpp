@@ -23,6 +23,13 @@ torch::Tensor resize_long_side(const torch::Tensor& image, int64_t long_side) {
     return resize_image(image, nh, nw);
 }
 
+torch::Tensor quantise(const torch::Tensor& image, int bit_depth) {
+    auto x = image.clamp(0, 1);
+    if (bit_depth <= 0) return x;
+    const double levels = std::ldexp(1.0, bit_depth) - 1;
+    return x.mul(levels).round_().div_(levels);
+}
+
 namespace {
 at::Tensor matrix3(const double m[9], const at::Tensor& like) {
     return at::tensor(std::vector<double>(m, m + 9), like.options().dtype(at::kDouble))

@@ -108,6 +108,8 @@ void validate(const StylizeOptions& o) {
 
     require(o.iterations >= 1 && o.iterations <= 1000000,
             "--iterations must be between 1 and 1000000, got " + str(o.iterations));
+    require(o.output_bit_depth == 0 || o.output_bit_depth == 8 || o.output_bit_depth == 16,
+            "output bit depth must be 0, 8 or 16, got " + str(o.output_bit_depth));
     require(o.lbfgs_history >= 1 && o.lbfgs_history <= 1000,
             "--lbfgs-history must be between 1 and 1000, got " + str(o.lbfgs_history));
     require(std::isfinite(o.learning_rate) && o.learning_rate > 0 && o.learning_rate <= 10,

@@ -48,6 +48,10 @@ public:
     /// Differentiable.
     virtual torch::Tensor loss(const torch::Tensor& features, const torch::Tensor& mask, const torch::Tensor& target,
                                double normaliser, uint64_t draw) const = 0;
+    /// Whether loss() draws at random, so that two evaluations of one image
+    /// differ: losses of different evaluations are then not comparable (the
+    /// optimiser cannot use them to accept or reject a step).
+    virtual bool stochastic() const { return false; }
 
     // Tiled evaluation (tiling.hpp) needs a statistic that is a function of
     // sums over pixels, which tiles add up exactly.
@@ -109,6 +113,7 @@ public:
     double normaliser(const torch::Tensor& target) const override;
     torch::Tensor loss(const torch::Tensor& features, const torch::Tensor& mask, const torch::Tensor& target,
                        double normaliser, uint64_t draw) const override;
+    bool stochastic() const override { return true; }
 };
 
 /// Risser et al. 2017's histogram loss: each channel's values sorted and

@@ -39,7 +39,10 @@ struct Progress {
     int total = 0;              ///< evaluations the run will perform (unless stopped early)
     int scale = 1, scales = 1;  ///< current scale (1-based) and number of scales
     int64_t height = 0, width = 0;  ///< size of the image being optimised
-    LossTerms losses;           ///< weighted terms at this evaluation
+    LossTerms losses;           ///< weighted terms at the optimiser's current (accepted) image
+    double evaluated_loss = 0;  ///< total loss of the image this evaluation looked at
+    bool accepted = true;       ///< whether the optimiser accepted that image (L-BFGS rejects a step that does not lower the loss enough)
+    int rejected = 0;           ///< evaluations rejected so far in the run
     double elapsed_seconds = 0;
 };
 
@@ -64,14 +67,20 @@ struct Hooks {
 
 struct Result {
     torch::Tensor image;        ///< (1,3,H,W) fp32 RGB in [0,1], CPU
-    /// The optimised image itself, before clamping to [0,1] (and, with
-    /// ColorMode::Luminance, before the content's chroma is put back): what
-    /// the losses were computed on. L-BFGS leaves pixels outside [0,1] that
-    /// the style loss counts, so a follow-up run (the next video frame)
-    /// should start from this, not from `image`. (1,3,H,W) fp32, CPU.
+    /// The optimised image itself (with ColorMode::Luminance, before the
+    /// content's chroma is put back), rounded as `image`: what the losses
+    /// were measured on, and where a follow-up run (the next video frame)
+    /// starts. (1,3,H,W) fp32 in [0,1], CPU.
     torch::Tensor state;
-    LossTerms losses;           ///< at the returned image (for the EMA image: last evaluated)
+    /// The losses of the image as written: `image` rounded to
+    /// options.output_bit_depth, measured once more after the last
+    /// evaluation (that measurement is not counted in `evaluations`).
+    LossTerms losses;
+    /// The optimiser's own losses at the image it accepted last, before
+    /// rounding (for Adam's averaged image: at the last evaluated image).
+    LossTerms optimizer_losses;
     int evaluations = 0;
+    int rejected = 0;           ///< evaluations whose image the optimiser rejected
     StopReason stop_reason = StopReason::Completed;
     std::string stop_detail;    ///< human-readable why, for Converged/NonFinite
     double seconds = 0;

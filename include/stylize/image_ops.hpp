@@ -12,6 +12,11 @@ torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t w
 /// Resizes so the long side is `long_side`, keeping the aspect ratio (each side >= 1).
 torch::Tensor resize_long_side(const torch::Tensor& image, int64_t long_side);
 
+/// The image as a file with `bit_depth` bits per channel holds it: clamped
+/// to [0,1] and rounded to a multiple of 1/(2^bit_depth - 1), as save_image
+/// rounds. bit_depth 0: only clamped.
+torch::Tensor quantise(const torch::Tensor& image, int bit_depth);
+
 /// Full-range BT.601 conversions; Y in [0,1], Cb/Cr centred on 0.5.
 torch::Tensor rgb_to_ycbcr(const torch::Tensor& rgb);
 torch::Tensor ycbcr_to_rgb(const torch::Tensor& ycbcr);

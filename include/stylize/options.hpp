@@ -63,6 +63,9 @@ struct StylizeOptions {
 
     // Initialisation and colour.
     InitKind init = InitKind::Content;
+    /// Bits per channel of the file the result goes to (8 or 16; 0 = not
+    /// quantised): Result::losses are measured on the image rounded to it.
+    int output_bit_depth = 8;
     uint64_t seed = 0;
     ColorMode color = ColorMode::Style;
     std::vector<double> style_blend;  ///< one weight per style image (normalised); empty = equal

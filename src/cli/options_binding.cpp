@@ -212,6 +212,7 @@ void finalize_job_options(JobOptions& o, size_t style_count) {
     check_mask_options(o, style_count);
     if (o.bit_depth != 8 && o.bit_depth != 16)
         throw InvalidArgument("--bit-depth must be 8 or 16, got " + std::to_string(o.bit_depth));
+    e.output_bit_depth = o.bit_depth;  // the losses reported are the written file's
     if (o.jpeg_quality < 1 || o.jpeg_quality > 100)
         throw InvalidArgument("--jpeg-quality must be between 1 and 100, got " + std::to_string(o.jpeg_quality));
     if (o.save_every < 0) throw InvalidArgument("--save-every must be >= 0, got " + std::to_string(o.save_every));

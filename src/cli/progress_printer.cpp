@@ -33,6 +33,7 @@ void ProgressPrinter::operator()(const Progress& p) {
                            {"scale", p.scale},    {"scales", p.scales},         {"height", p.height},
                            {"width", p.width},    {"loss", l.total},            {"content", l.content},
                            {"style", l.style},    {"tv", l.tv},                 {"temporal", l.temporal},
+                           {"evaluated", p.evaluated_loss}, {"accepted", p.accepted}, {"rejected", p.rejected},
                            {"elapsed", p.elapsed_seconds}};
         std::fprintf(out_, "%s\n", dump_json(line).c_str());
         std::fflush(out_);

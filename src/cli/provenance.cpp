@@ -80,7 +80,11 @@ Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const 
         const auto& l = result->losses;
         o["evaluations"] = result->evaluations;
         o["stop_reason"] = to_string(result->stop_reason);
+        // The written image's losses; the optimiser's own value (before
+        // rounding to the bit depth) beside them, under a name that says so.
         o["losses"] = {{"total", l.total}, {"content", l.content}, {"style", l.style}, {"tv", l.tv}};
+        o["optimizer_loss"] = result->optimizer_losses.total;
+        o["rejected_evaluations"] = result->rejected;
         o["seconds"] = result->seconds;
     }
     return o;

@@ -57,10 +57,7 @@ Transition transition(OpticalFlow& flow, const torch::Tensor& previous_content, 
 // The output as written (rounded to the bit depth): what the warping error
 // of the next frame compares with, whether the frame was written by this run
 // or read back on resuming.
-torch::Tensor as_written(const torch::Tensor& image, int bit_depth) {
-    const double levels = bit_depth == 16 ? 65535.0 : 255.0;
-    return image.clamp(0, 1).mul(levels).round().div(levels);
-}
+torch::Tensor as_written(const torch::Tensor& image, int bit_depth) { return quantise(image, bit_depth); }
 
 std::string eta_text(double seconds) { return seconds < 0 ? "?" : format_duration(seconds); }
 
