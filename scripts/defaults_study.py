@@ -45,6 +45,11 @@ CONFIGS = {
     "c22+42": ["--content-layers", "relu2_2:0.5,relu4_2:0.5"],
     "c42-cw3": ["--content-weight", "3"],
     "c22+42-sw300": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--style-weight", "300"],
+    "cw10": ["--content-weight", "10"],
+    "cw30": ["--content-weight", "30"],
+    "cw100": ["--content-weight", "100"],
+    "c22+42-cw10": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--content-weight", "10"],
+    "c22-cw10": ["--content-layers", "relu2_2", "--content-weight", "10"],
 }
 
 PAIRS = ("tubingen:starry_night,fruits:seated-nude,building:shipwreck,butterfly:picasso_selfport1907,"
