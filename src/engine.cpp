@@ -365,6 +365,10 @@ Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const s
             x = quantise(x, opt.output_bit_depth);
             auto measured = x.clone().requires_grad_(true);
             torch::AutoGradMode grad_mode(true);
+            // One more evaluation of this scale for the memory hook: it
+            // allocates as the others do (a recycling allocator serves it
+            // from the same plan).
+            if (hooks.before_evaluation) hooks.before_evaluation(n);
             result.losses = evaluator->evaluate(measured);
         }
     }
