@@ -50,6 +50,14 @@ CONFIGS = {
     "cw100": ["--content-weight", "100"],
     "c22+42-cw10": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--content-weight", "10"],
     "c22-cw10": ["--content-layers", "relu2_2", "--content-weight", "10"],
+    "sw100": ["--style-weight", "100"],
+    "sw10": ["--style-weight", "10"],
+    "sw1": ["--style-weight", "1"],
+    "sw2": ["--style-weight", "2"],
+    "sw3": ["--style-weight", "3"],
+    "c22+42-sw3": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--style-weight", "3"],
+    "c22+42-sw10": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--style-weight", "10"],
+    "c22+42-sw1": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--style-weight", "1"],
 }
 
 PAIRS = ("tubingen:starry_night,fruits:seated-nude,building:shipwreck,butterfly:picasso_selfport1907,"

@@ -1,6 +1,7 @@
 #include "stylize/image_io.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,6 +127,43 @@ OutputFormat output_format(const std::string& path) {
 
 bool is_supported_output(const std::string& path) { return output_format(path).writable; }
 
+std::string opencv_version() { return CV_VERSION; }
+
+namespace {
+std::string host_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || !name[0]) return "host";
+    std::string out(name);
+    std::replace(out.begin(), out.end(), '/', '_');
+    return out;
+}
+}  // namespace
+
+int remove_stale_temporaries(const std::string& folder) {
+    const std::string host = host_name();
+    int removed = 0;
+    std::error_code ec;
+    for (fs::directory_iterator it(folder.empty() ? "." : folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        // .NAME.tmp.HOST.PID.RANDOM
+        if (name.size() < 2 || name[0] != '.') continue;
+        const auto random_dot = name.rfind('.');
+        if (random_dot == std::string::npos || random_dot == 0) continue;
+        const auto pid_dot = name.rfind('.', random_dot - 1);
+        if (pid_dot == std::string::npos || pid_dot == 0) continue;
+        const std::string suffix = ".tmp." + host;
+        if (pid_dot < suffix.size() || name.compare(pid_dot - suffix.size(), suffix.size(), suffix) != 0) continue;
+        const std::string pid_text = name.substr(pid_dot + 1, random_dot - pid_dot - 1);
+        if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+        const long pid = std::stol(pid_text);
+        if (pid <= 0 || pid == static_cast<long>(::getpid())) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // its writer still runs
+        std::error_code rm;
+        if (fs::remove(it->path(), rm)) ++removed;
+    }
+    return removed;
+}
+
 void write_file_atomically(const std::string& path, const std::string& bytes) {
     const fs::path target(path);
     fs::path dir = target.parent_path();
@@ -134,8 +172,11 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
     fs::create_directories(dir, ec);
     if (ec) throw ImageError(path + ": cannot create folder " + dir.string() + " (" + ec.message() + ")");
     std::random_device rd;
-    const fs::path tmp =
-        dir / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    // ".NAME.tmp.HOST.PID.RANDOM": unique per writer, so two processes
+    // writing one file never share a temporary; the host and process say
+    // whose it is (remove_stale_temporaries).
+    const fs::path tmp = dir / ("." + target.filename().string() + ".tmp." + host_name() + "." +
+                                std::to_string(::getpid()) + "." + std::to_string(rd()));
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) throw ImageError(path + ": cannot write in " + dir.string() + " (" + std::strerror(errno) + ")");
     size_t done = 0;

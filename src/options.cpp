@@ -56,6 +56,15 @@ std::string str(T v) {
 
 }  // namespace
 
+std::string format_layer_list(const std::vector<WeightedLayer>& layers) {
+    std::ostringstream out;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        out << (i ? "," : "") << layers[i].name;
+        if (layers[i].weight != 1.0) out << ":" << layers[i].weight;
+    }
+    return out.str();
+}
+
 std::vector<WeightedLayer> parse_layer_list(const std::string& text, const std::string& what) {
     if (trim(text).empty()) throw InvalidArgument(what + ": the layer list is empty");
     std::vector<WeightedLayer> out;

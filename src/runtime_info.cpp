@@ -2,12 +2,14 @@
 
 #include <sys/resource.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <torch/cuda.h>
 #include <torch/version.h>
+#include <ATen/Version.h>
 
 namespace stylize {
 
@@ -35,6 +37,45 @@ BlasInfo detect_blas() {
 }
 
 std::string torch_version() { return TORCH_VERSION; }
+
+std::string onednn_version() {
+    // show_config() has a line " - Intel(R) MKL-DNN v2.6.3 (...)" or "oneDNN v3.x".
+    const std::string config = at::show_config();
+    for (const char* key : {"MKL-DNN v", "oneDNN v"}) {
+        const auto at = config.find(key);
+        if (at == std::string::npos) continue;
+        const auto start = at + std::strlen(key);
+        return config.substr(start, config.find_first_of(" \n", start) - start);
+    }
+    return "";
+}
+
+CpuInfo cpu_info() {
+    CpuInfo info;
+    std::ifstream in("/proc/cpuinfo");
+    std::string flags;
+    for (std::string line; std::getline(in, line);) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        const auto key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+        if (key == "model name" && info.model.empty()) info.model = line.substr(line.find_first_not_of(' ', colon + 1));
+        if (key == "flags" && flags.empty()) flags = " " + line.substr(colon + 1) + " ";
+        if (!info.model.empty() && !flags.empty()) break;
+    }
+    auto has = [&](const char* f) { return flags.find(" " + std::string(f) + " ") != std::string::npos; };
+    if (has("avx2")) info.features.emplace_back("AVX2");
+    if (has("avx512f")) info.features.emplace_back("AVX-512");
+    if (has("avx512_bf16")) info.features.emplace_back("AVX512_BF16");
+    if (has("amx_bf16")) info.features.emplace_back("AMX");
+    // show_config() has " - CPU capability usage: AVX2".
+    const std::string config = at::show_config();
+    const std::string key = "CPU capability usage: ";
+    const auto at = config.find(key);
+    info.aten_capability = at == std::string::npos
+                                ? "unknown"
+                                : config.substr(at + key.size(), config.find('\n', at) - at - key.size());
+    return info;
+}
 
 std::vector<std::string> available_devices() {
     std::vector<std::string> out{"cpu"};

@@ -155,10 +155,15 @@ std::vector<std::string> list_images(const std::string& spec) {
     std::vector<std::string> found;
     std::error_code ec;
     if (fs::is_directory(spec, ec)) {
-        for (const auto& e : fs::directory_iterator(spec, ec))
-            if (e.is_regular_file() && is_supported_output(e.path().string()) &&
-                e.path().filename().string()[0] != '.')
-                found.push_back(e.path().string());
+        for (fs::directory_iterator it(spec, ec), end; !ec && it != end; it.increment(ec)) {
+            // A broken or looping symlink is listed, so that its job fails
+            // with the reason instead of vanishing; folders (a link to one
+            // included) are not entered.
+            std::error_code e1, e2, e3;
+            const bool file = it->is_regular_file(e1) || (it->is_symlink(e2) && !it->is_directory(e3));
+            const auto name = it->path().filename().string();
+            if (file && is_supported_output(name) && name[0] != '.') found.push_back(it->path().string());
+        }
     } else if (is_glob(spec)) {
         glob_t g{};
         if (::glob(spec.c_str(), 0, nullptr, &g) == 0)

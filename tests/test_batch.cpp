@@ -1,9 +1,15 @@
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <sstream>
+
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
 #include "batch_command.hpp"
 #include "fixtures.hpp"
 #include "jobs_file.hpp"
+#include "json_output.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
 
@@ -82,10 +88,17 @@ TEST_CASE("batch: a 2x2 run writes 4 named outputs and a 4-line report; --skip-e
     const auto before = fs::last_write_time(b.dir / "out/a__x.png");
     r = run_cli(args + " --skip-existing", b.dir);
     CHECK(r.code == 0);
+    CHECK_THAT(r.err, Catch::Contains("0 ok, 4 skipped"));
+    // The report keeps the first run's lines of the jobs it skipped.
+    CHECK(b.report_lines("report.jsonl") == lines);
+    CHECK(fs::last_write_time(b.dir / "out/a__x.png") == before);
+    // Outputs that did not come from a report it knows are reported as skipped.
+    fs::remove(b.dir / "report.jsonl");
+    r = run_cli(args + " --skip-existing", b.dir);
+    CHECK(r.code == 0);
     lines = b.report_lines("report.jsonl");
     REQUIRE(lines.size() == 4);
     for (const auto& l : lines) CHECK_THAT(l, Catch::Contains("\"status\":\"skipped\""));
-    CHECK(fs::last_write_time(b.dir / "out/a__x.png") == before);
 }
 
 TEST_CASE("batch: a corrupt content image fails only its jobs; exit code 6", "[cli]") {
@@ -102,6 +115,113 @@ TEST_CASE("batch: a corrupt content image fails only its jobs; exit code 6", "[c
     REQUIRE(lines.size() == 3);
     CHECK_THAT(lines[2], Catch::Contains("\"status\":\"failed\"") && Catch::Contains("c.png"));
     CHECK_THAT(r.err, Catch::Contains("2 ok, 0 skipped, 1 failed"));
+}
+
+namespace {
+// An environment of its own for parse_shard.
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+    auto held = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
+    return [held](const char* name) -> const char* {
+        const auto it = held->find(name);
+        return it == held->end() ? nullptr : it->second.c_str();
+    };
+}
+}  // namespace
+
+TEST_CASE("--shard auto takes the shard from Slurm job arrays and Kubernetes Indexed Jobs", "[unit]") {
+    // Slurm: --array=1-8 (ids from 1), --array=0-7 (from 0), --array=0-14:2 (a step), COUNT alone.
+    CHECK(parse_shard("auto", env_of({{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_MIN", "1"},
+                                      {"SLURM_ARRAY_TASK_MAX", "8"}, {"SLURM_ARRAY_TASK_COUNT", "8"}})) ==
+          std::make_pair(3, 8));
+    CHECK(parse_shard("auto", env_of({{"SLURM_ARRAY_TASK_ID", "0"}, {"SLURM_ARRAY_TASK_MIN", "0"},
+                                      {"SLURM_ARRAY_TASK_MAX", "7"}})) == std::make_pair(1, 8));
+    CHECK(parse_shard("auto", env_of({{"SLURM_ARRAY_TASK_ID", "14"}, {"SLURM_ARRAY_TASK_MIN", "0"},
+                                      {"SLURM_ARRAY_TASK_MAX", "14"}, {"SLURM_ARRAY_TASK_STEP", "2"}})) ==
+          std::make_pair(8, 8));
+    CHECK(parse_shard("auto", env_of({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_COUNT", "6"}})) ==
+          std::make_pair(5, 6));
+    // Kubernetes: a 0-based index; the count from auto/N or STYLIZE_SHARD_COUNT.
+    CHECK(parse_shard("auto/4", env_of({{"JOB_COMPLETION_INDEX", "0"}})) == std::make_pair(1, 4));
+    CHECK(parse_shard("auto", env_of({{"JOB_COMPLETION_INDEX", "3"}, {"STYLIZE_SHARD_COUNT", "4"}})) ==
+          std::make_pair(4, 4));
+    CHECK_THROWS_WITH(parse_shard("auto", env_of({{"JOB_COMPLETION_INDEX", "3"}})), Catch::Contains("auto/N"));
+    CHECK_THROWS_WITH(parse_shard("auto/3", env_of({{"JOB_COMPLETION_INDEX", "3"}})),
+                      Catch::Contains("JOB_COMPLETION_INDEX 3") && Catch::Contains("4 of 3"));
+    CHECK_THROWS_WITH(parse_shard("auto", env_of({})), Catch::Contains("no job array"));
+    CHECK_THROWS_WITH(parse_shard("auto", env_of({{"SLURM_ARRAY_TASK_ID", "x"}})),
+                      Catch::Contains("SLURM_ARRAY_TASK_ID"));
+    CHECK_THROWS_WITH(parse_shard("auto", env_of({{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_MIN", "0"},
+                                                  {"SLURM_ARRAY_TASK_MAX", "8"}, {"SLURM_ARRAY_TASK_STEP", "2"}})),
+                      Catch::Contains("step"));
+    CHECK_THROWS_AS(parse_shard("auto/0", env_of({{"JOB_COMPLETION_INDEX", "0"}})), InvalidArgument);
+    CHECK_THROWS_AS(parse_shard("autox", env_of({})), InvalidArgument);
+}
+
+TEST_CASE("batch --list-jobs prints each job of the shard with its output, and writes nothing", "[cli]") {
+    BatchDir b;
+    const std::string io = "batch -c '" + (b.dir / "contents") + "' --style '" + (b.dir / "styles") + "' " + b.common() +
+                           "-O '" + (b.dir / "out") + "' --list-jobs";
+    auto r = run_cli(io, b.dir);
+    REQUIRE(r.code == 0);
+    std::vector<Json> lines;
+    std::istringstream in(r.out);
+    for (std::string l; std::getline(in, l);) lines.push_back(Json::parse(l));
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0]["job"] == 1);
+    CHECK(lines[3]["job"] == 4);
+    CHECK(lines[1]["output"] == (b.dir / "out/a__y.png"));
+    CHECK(lines[1]["content"] == (b.dir / "contents/a.png"));
+    CHECK(lines[1]["styles"][0] == (b.dir / "styles/y.jpg"));
+    CHECK(lines[1]["exists"] == false);
+    CHECK_FALSE(fs::exists(b.dir / "out"));
+    // A workflow engine that runs a listed job with the single-image form gets
+    // the batch's bytes.
+    const std::string content = lines[1]["content"], style = lines[1]["styles"][0], output = lines[1]["output"];
+    REQUIRE(run_cli("'" + content + "' '" + style + "' -o '" + (b.dir / "single.png") + "' " + b.common(), b.dir).code == 0);
+    REQUIRE(run_cli(io.substr(0, io.size() - std::string(" --list-jobs").size()), b.dir).code == 0);
+    CHECK(fixtures::read_file(output) == fixtures::read_file(b.dir / "single.png"));
+    // The shard of a Slurm array task, taken from its environment.
+    ::setenv("SLURM_ARRAY_TASK_ID", "2", 1);
+    ::setenv("SLURM_ARRAY_TASK_COUNT", "2", 1);
+    r = run_cli(io + " --shard auto", b.dir);
+    ::unsetenv("SLURM_ARRAY_TASK_ID");
+    ::unsetenv("SLURM_ARRAY_TASK_COUNT");
+    REQUIRE(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("\"job\":2,\"shard\":\"2/2\"") && Catch::Contains("\"job\":4,") &&
+                          !Catch::Contains("\"job\":1,") && !Catch::Contains("\"job\":3,"));
+    r = run_cli(io + " --shard auto", b.dir);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("no job array"));
+}
+
+TEST_CASE("batch: a resumed run's report keeps one final line per job", "[cli]") {
+    BatchDir b;
+    const std::string cmd = "batch -c '" + (b.dir / "contents") + "' --style '" + (b.dir / "styles") + "' " +
+                            b.common() + "-O '" + (b.dir / "out") + "' --report '" + (b.dir / "r.jsonl") + "'";
+    REQUIRE(run_cli(cmd, b.dir).code == 0);
+    const auto first = b.report_lines("r.jsonl");
+    REQUIRE(first.size() == 4);
+    // As after a crash: one output gone, a line cut short at the end.
+    fs::remove(b.dir / "out/b__x.png");
+    fixtures::write_file(b.dir / "r.jsonl", fixtures::read_file(b.dir / "r.jsonl") + "{\"job\":3,\"sta");
+    REQUIRE(run_cli(cmd + " --skip-existing", b.dir).code == 0);
+    const auto resumed = b.report_lines("r.jsonl");
+    REQUIRE(resumed.size() == 4);
+    std::map<int, Json> by_job;
+    for (const auto& l : resumed) {
+        const auto j = Json::parse(l);
+        CHECK(j["status"] == "ok");
+        by_job[j["job"].get<int>()] = j;
+    }
+    CHECK(by_job.size() == 4);  // jobs 1..4, each once
+    // The carried lines are the earlier run's, word for word; job 3 (b x) is new.
+    CHECK(resumed[0] == first[0]);
+    CHECK(resumed[1] == first[1]);
+    CHECK(resumed[2] == first[3]);
+    CHECK_THAT(resumed[3], Catch::StartsWith("{\"job\":3,\"status\":\"ok\""));
+    // Without --skip-existing the report starts again.
+    REQUIRE(run_cli(cmd + " --shard 1/4", b.dir).code == 0);
+    CHECK(b.report_lines("r.jsonl").size() == 1);
 }
 
 TEST_CASE("batch: shards 1/2 and 2/2 together equal the whole run, byte for byte", "[cli]") {

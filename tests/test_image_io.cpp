@@ -247,3 +247,32 @@ TEST_CASE("writes are atomic: failures leave nothing behind", "[unit]") {
     for (auto& e : fs::recursive_directory_iterator(dir.path)) files += e.is_regular_file();
     CHECK(files == 2);  // sub/deeper/out.png and the file "plain"
 }
+
+TEST_CASE("temporaries of killed writers are removed, a live writer's never", "[unit]") {
+    TempDir dir;
+    char host[256] = {};
+    REQUIRE(::gethostname(host, sizeof host - 1) == 0);
+    // A process that has ended: its pid no longer runs.
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    REQUIRE(child > 0);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    const std::string h = host;
+    const std::string dead = ".out.png.tmp." + h + "." + std::to_string(child) + ".123";
+    const std::string alive = ".out.png.tmp." + h + "." + std::to_string(::getppid()) + ".456";
+    const std::string mine = ".out.png.tmp." + h + "." + std::to_string(::getpid()) + ".789";
+    const std::string elsewhere = ".out.png.tmp.another-host." + std::to_string(child) + ".1";
+    for (const auto& n : {dead, alive, mine, elsewhere, std::string(".hidden"), std::string("plain.png")})
+        fixtures::write_file(dir / n, "x");
+    CHECK(remove_stale_temporaries(dir.path.string()) == 1);
+    CHECK_FALSE(fs::exists(dir / dead));
+    for (const auto& n : {alive, mine, elsewhere, std::string(".hidden"), std::string("plain.png")})
+        CHECK(fs::exists(dir / n));
+    // What write_file_atomically leaves on success: the file, no temporary.
+    write_file_atomically(dir / "new.txt", "abc");
+    size_t entries = 0;
+    for (const auto& e : fs::directory_iterator(dir.path)) entries += e.path().filename().string().rfind(".new.txt", 0) == 0;
+    CHECK(entries == 0);
+    CHECK(remove_stale_temporaries((dir / "missing").c_str()) == 0);
+}

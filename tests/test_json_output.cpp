@@ -99,7 +99,10 @@ TEST_CASE("the provenance record keeps its field names and value types", "[model
     CHECK(o["style_layers"].size() == 5);
     CHECK(o["style_layers"][0]["name"] == "relu1_1");
     CHECK(o["style_layers"][0]["weight"] == 1.0);
-    CHECK(o["content_layers"][0]["name"] == "relu4_2");
+    REQUIRE(o["content_layers"].size() == 2);
+    CHECK(o["content_layers"][0]["name"] == "relu2_2");
+    CHECK(o["content_layers"][1]["name"] == "relu4_2");
+    CHECK(o["content_layers"][1]["weight"] == 0.5);
     CHECK(j["evaluations"] == 7);
     CHECK(j["stop_reason"].is_string());
     CHECK(j["losses"]["total"].is_null());  // infinite

@@ -227,10 +227,20 @@ TEST_CASE("a tiled run gives the untiled run's image, and tiles only the scales 
 TEST_CASE("the memory estimate of a tiled run is that of one tile plus the whole image's state", "[unit]") {
     const auto model = fixtures::vgg19_stack();
     StylizeOptions o;
+    o.content_layers = {{"relu4_2", 1.0}};
     const double plain = estimate_memory_bytes(model, 2048, 2048, o);
     o.tile = 512;
     const double tiled = estimate_memory_bytes(model, 2048, 2048, o);
     CHECK(tiled < plain / 4);
+    // A shallow content layer's target is whole-image state: relu2_2's is a
+    // 128-channel map at half the resolution, 1024^2 x 128 floats here (the
+    // tile's own term adds a little more).
+    StylizeOptions shallow = o;
+    shallow.content_layers = {{"relu2_2", 0.5}, {"relu4_2", 0.5}};
+    const double target_bytes = 1024.0 * 1024 * 128 * 4;
+    const double more = estimate_memory_bytes(model, 2048, 2048, shallow) - tiled;
+    CHECK(more >= target_bytes);
+    CHECK(more < 1.25 * target_bytes);
     o.tile = 1024;
     CHECK(estimate_memory_bytes(model, 2048, 2048, o) > tiled);
     // An image no larger than a tile is not tiled.

@@ -47,6 +47,9 @@ OutputFormat output_format(const std::string& path);
 /// output_format(path).writable.
 bool is_supported_output(const std::string& path);
 
+/// The OpenCV version the images are read and written with, e.g. "4.6.0".
+std::string opencv_version();
+
 /// Writes atomically: encodes in memory, writes a temporary file in the same
 /// folder, then renames it over `path`. Creates missing parent folders. On
 /// any failure nothing is left behind. `alpha` (1,1,H,W) is kept if defined
@@ -56,6 +59,12 @@ void save_image(const std::string& path, const torch::Tensor& rgb,
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename); throws ImageError.
 void write_file_atomically(const std::string& path, const std::string& bytes);
+
+/// Removes the temporary files that write_file_atomically left in `folder`
+/// when its process was killed before it could clean up: those written on
+/// this host by a process that no longer runs. A live writer's temporary is
+/// never touched. Returns how many were removed.
+int remove_stale_temporaries(const std::string& folder);
 
 
 }  // namespace stylize

@@ -32,11 +32,17 @@ struct WeightedLayer {
 
 struct StylizeOptions {
     // Layers and loss weights.
-    std::vector<WeightedLayer> content_layers{{"relu4_2", 1.0}};
+    /// relu2_2 beside relu4_2: a shallow layer holds the photo's structure
+    /// where deep features alone let a dark style paint it away (README,
+    /// "Choosing the defaults"; docs/BENCHMARKS.md).
+    std::vector<WeightedLayer> content_layers{{"relu2_2", 0.5}, {"relu4_2", 0.5}};
     std::vector<WeightedLayer> style_layers{
         {"relu1_1", 1.0}, {"relu2_1", 1.0}, {"relu3_1", 1.0}, {"relu4_1", 1.0}, {"relu5_1", 1.0}};
     double content_weight = 1.0;
-    double style_weight = 1000.0;
+    /// Chosen with the mean-cov loss, judged by another network: every pair
+    /// of the study set stylized and recognisable (1000, the Gatys value,
+    /// turned dark styles' photos black).
+    double style_weight = 3.0;
     double tv_weight = 1.0;
     bool normalize_gradients = false;
     /// Mean and covariance by default: at an equal time budget, judged by
@@ -91,6 +97,9 @@ struct StylizeOptions {
 /// Parses "relu1_1,relu2_1:0.5" into weighted layers (weight defaults to 1).
 /// Throws InvalidArgument naming the bad item.
 std::vector<WeightedLayer> parse_layer_list(const std::string& text, const std::string& what);
+
+/// "relu2_2:0.5,relu4_2:0.5": the form parse_layer_list reads (":1" left out).
+std::string format_layer_list(const std::vector<WeightedLayer>& layers);
 
 /// Parses "0.7,0.3" into non-negative finite numbers. Throws InvalidArgument.
 std::vector<double> parse_number_list(const std::string& text, const std::string& what);

@@ -16,6 +16,18 @@ BlasInfo detect_blas();
 /// LibTorch version string, e.g. "1.13.1".
 std::string torch_version();
 
+/// oneDNN's version as LibTorch reports it (e.g. "2.6.3"), "" if not built with it.
+std::string onednn_version();
+
+/// What the CPU offers for the convolutions: its model name and the vector
+/// features that matter here, and the kernel level ATen dispatches to.
+struct CpuInfo {
+    std::string model;                ///< /proc/cpuinfo "model name"
+    std::vector<std::string> features;  ///< of AVX2, AVX-512, AVX512_BF16, AMX (amx_bf16), in that order
+    std::string aten_capability;      ///< e.g. "AVX2", "AVX512", "DEFAULT"
+};
+CpuInfo cpu_info();
+
 /// "cpu" plus "cuda:N (name)" for each visible CUDA device.
 std::vector<std::string> available_devices();
 

@@ -1,10 +1,13 @@
 #include "batch_command.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <new>
 #include <set>
@@ -12,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "exit_codes.hpp"
+#include "atomic_write.hpp"
 #include "memory_policy.hpp"
 #include "jobs_file.hpp"
 #include "progress_printer.hpp"
@@ -53,18 +57,73 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, co
     return out;
 }
 
-std::pair<int, int> parse_shard(const std::string& text) {
-    const auto slash = text.find('/');
-    try {
-        size_t a = 0, b = 0;
-        if (slash == std::string::npos) throw std::invalid_argument("no slash");
-        const int k = std::stoi(text.substr(0, slash), &a);
-        const int n = std::stoi(text.substr(slash + 1), &b);
-        if (a != slash || b != text.size() - slash - 1 || n < 1 || k < 1 || k > n) throw std::invalid_argument("range");
-        return {k, n};
-    } catch (const std::exception&) {
-        throw InvalidArgument("--shard '" + text + "': expected K/N with 1 <= K <= N, e.g. 2/8");
+std::pair<int, int> parse_shard(const std::string& text, const EnvLookup& env) {
+    const std::string usage = "expected K/N with 1 <= K <= N (e.g. 2/8), auto or auto/N";
+    auto number = [&](const std::string& s, const std::string& what) {
+        size_t used = 0;
+        long v = 0;
+        try {
+            v = std::stol(s, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used == 0 || used != s.size() || v < 0 || v > (1L << 30))
+            throw InvalidArgument("--shard " + text + ": " + what + " is '" + s + "', not a whole number");
+        return static_cast<int>(v);
+    };
+    auto checked = [&](int k, int n, const std::string& from) {
+        if (n < 1 || k < 1 || k > n)
+            throw InvalidArgument("--shard " + text + ": " + from + " gives shard " + std::to_string(k) + " of " +
+                                  std::to_string(n) + "; " + usage);
+        return std::make_pair(k, n);
+    };
+    if (text == "auto" || text.rfind("auto/", 0) == 0) {
+        const int given = text == "auto" ? 0 : number(text.substr(5), "the count");
+        auto get = [&](const char* name) -> std::string {
+            const char* v = env ? env(name) : nullptr;
+            return v ? std::string(v) : std::string();
+        };
+        if (!get("SLURM_ARRAY_TASK_ID").empty()) {
+            // Slurm job array: --array=MIN-MAX[:STEP]; the task ids need not start at 1.
+            const int id = number(get("SLURM_ARRAY_TASK_ID"), "SLURM_ARRAY_TASK_ID");
+            const auto min_s = get("SLURM_ARRAY_TASK_MIN"), max_s = get("SLURM_ARRAY_TASK_MAX");
+            const auto step_s = get("SLURM_ARRAY_TASK_STEP"), count_s = get("SLURM_ARRAY_TASK_COUNT");
+            const int min = min_s.empty() ? 1 : number(min_s, "SLURM_ARRAY_TASK_MIN");
+            const int step = step_s.empty() ? 1 : std::max(1, number(step_s, "SLURM_ARRAY_TASK_STEP"));
+            int n = given;
+            if (n == 0 && !max_s.empty()) n = (number(max_s, "SLURM_ARRAY_TASK_MAX") - min) / step + 1;
+            if (n == 0 && !count_s.empty()) n = number(count_s, "SLURM_ARRAY_TASK_COUNT");
+            if (n == 0) throw InvalidArgument("--shard " + text + ": Slurm gives no SLURM_ARRAY_TASK_MAX or COUNT; use auto/N");
+            if ((id - min) % step != 0)
+                throw InvalidArgument("--shard " + text + ": SLURM_ARRAY_TASK_ID " + std::to_string(id) +
+                                      " is not on the array's step " + std::to_string(step));
+            return checked((id - min) / step + 1, n, "Slurm (SLURM_ARRAY_TASK_ID " + std::to_string(id) + ")");
+        }
+        if (!get("JOB_COMPLETION_INDEX").empty()) {
+            // Kubernetes Indexed Job: a 0-based index; the count is the Job's
+            // completions, which the pod does not see: give it once.
+            const int index = number(get("JOB_COMPLETION_INDEX"), "JOB_COMPLETION_INDEX");
+            int n = given;
+            if (n == 0 && !get("STYLIZE_SHARD_COUNT").empty()) n = number(get("STYLIZE_SHARD_COUNT"), "STYLIZE_SHARD_COUNT");
+            if (n == 0)
+                throw InvalidArgument("--shard " + text + ": a Kubernetes Indexed Job needs the count: --shard auto/N "
+                                      "or STYLIZE_SHARD_COUNT=N (the Job's completions)");
+            return checked(index + 1, n, "Kubernetes (JOB_COMPLETION_INDEX " + std::to_string(index) + ")");
+        }
+        throw InvalidArgument("--shard " + text + ": no job array found (neither SLURM_ARRAY_TASK_ID nor "
+                              "JOB_COMPLETION_INDEX is set); give K/N");
     }
+    const auto slash = text.find('/');
+    if (slash == std::string::npos) throw InvalidArgument("--shard '" + text + "': " + usage);
+    int k = 0, n = 0;
+    try {
+        k = number(text.substr(0, slash), "K");
+        n = number(text.substr(slash + 1), "N");
+    } catch (const InvalidArgument&) {
+        throw InvalidArgument("--shard '" + text + "': " + usage);
+    }
+    if (n < 1 || k < 1 || k > n) throw InvalidArgument("--shard '" + text + "': " + usage);
+    return {k, n};
 }
 
 std::string format_output_name(const std::string& pattern, const std::string& content,
@@ -175,19 +234,58 @@ void setup_batch_command(CLI::App& app, BatchOptions& o) {
     app.add_option("--name", o.name_pattern, "Output name pattern: {content} {style} {index}")->capture_default_str();
     app.add_flag("--skip-existing", o.skip_existing, "Skip jobs whose output exists (resume a batch)");
     app.add_option("--report", o.report, "Write one JSON line per job to this file");
-    app.add_option("--shard", o.shard, "Run only slice K of N of the job list, e.g. 2/8 (for job arrays)");
+    app.add_option("--shard", o.shard,
+                   "Run only slice K of N of the job list: K/N (e.g. 2/8), or auto (from a Slurm job array or a "
+                   "Kubernetes Indexed Job; auto/N gives the count)");
+    app.add_flag("--list-jobs", o.list_jobs,
+                 "Print this shard's jobs as JSON lines (job, content, styles, output, exists) and stop: "
+                 "nothing is loaded or written");
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     bind_job_options(app, o.run.job);
     bind_process_options(app, o.run);
     // -s is --size, as in the main form; the style images have only the long --style.
 }
 
-std::ofstream open_report(const std::string& path) {
+std::map<int, std::string> carried_report_lines(const std::string& path, const std::vector<JobSpec>& jobs,
+                                                const std::vector<size_t>& mine) {
+    std::map<int, std::string> carried;
+    std::ifstream in(path);
+    if (!in) return carried;
+    std::set<size_t> ours(mine.begin(), mine.end());
+    for (std::string text; std::getline(in, text);) {
+        Json line;
+        try {
+            line = Json::parse(text);
+        } catch (const Json::exception&) {
+            continue;  // e.g. a line cut short by a crash
+        }
+        if (!line.is_object() || !line.contains("job") || !line["job"].is_number_integer() ||
+            line.value("status", "") != "ok")
+            continue;
+        const long job = line["job"].get<long>();
+        if (job < 1 || static_cast<size_t>(job) > jobs.size() || !ours.count(static_cast<size_t>(job - 1))) continue;
+        const auto& output = jobs[static_cast<size_t>(job - 1)].output;
+        std::error_code ec;
+        if (line.value("output", "") != output || !fs::exists(output, ec)) continue;
+        carried[static_cast<int>(job)] = text;
+    }
+    return carried;
+}
+
+std::ofstream open_report(const std::string& path, const std::map<int, std::string>& carried) {
     std::ofstream report;
     if (path.empty()) return report;
     const auto dir = fs::path(path).parent_path();
     if (!dir.empty()) fs::create_directories(dir);
-    report.open(path, std::ios::trunc);
+    // The carried lines replace the file whole (a crash leaves the old
+    // report or the new one), then each job appends its line.
+    write_atomically(path, "report", [&](const std::string& temporary) {
+        std::ofstream out(temporary, std::ios::trunc);
+        for (const auto& [job, text] : carried) out << text << "\n";
+        out.flush();
+        if (!out) throw std::runtime_error(std::strerror(errno));
+    });
+    report.open(path, std::ios::app);
     if (!report) throw ImageError("--report " + path + ": cannot write");
     return report;
 }
@@ -224,6 +322,21 @@ int batch_command(BatchOptions& o) {
         }
         checked.push_back(std::move(check));
     }
+    if (o.list_jobs) {
+        for (auto i : mine) {
+            std::error_code ec;
+            Json line;
+            line["job"] = i + 1;
+            line["shard"] = std::to_string(shard_k) + "/" + std::to_string(shard_n);
+            line["content"] = jobs[i].content;
+            line["styles"] = jobs[i].styles;
+            line["output"] = jobs[i].output;
+            line["exists"] = fs::exists(jobs[i].output, ec);
+            std::cout << dump_json(line) << "\n";
+        }
+        std::cout.flush();
+        return kOk;
+    }
     std::vector<const StylizeOptions*> runs;
     for (const auto& c : checked) runs.push_back(&c.engine);
     apply_threads(o.run.threads);
@@ -232,7 +345,17 @@ int batch_command(BatchOptions& o) {
     release_idle_memory();  // loading's temporaries
     install_signal_handlers();
 
-    std::ofstream report = open_report(o.report);
+    if (o.skip_existing) {
+        // What a killed run was writing when it died.
+        std::set<std::string> folders;
+        for (auto i : mine) folders.insert(fs::path(jobs[i].output).parent_path().string());
+        int stale = 0;
+        for (const auto& f : folders) stale += remove_stale_temporaries(f);
+        if (stale) spdlog::info("batch: removed {} temporary file(s) left by a killed run", stale);
+    }
+    // A resumed batch keeps the earlier report's lines of the jobs it skips.
+    const auto carried = o.skip_existing ? carried_report_lines(o.report, jobs, mine) : std::map<int, std::string>();
+    std::ofstream report = open_report(o.report, carried);
     TargetCache cache;
     int ok = 0, skipped = 0, failed = 0, exit_code = kOk;
     double computed_seconds = 0;
@@ -263,7 +386,7 @@ int batch_command(BatchOptions& o) {
             computed_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             ++computed;
         }
-        if (report.is_open()) {
+        if (report.is_open() && !(res.status == "skipped" && carried.count(index))) {
             Json line;
             line["job"] = index;
             line["status"] = res.status;

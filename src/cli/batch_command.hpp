@@ -1,7 +1,10 @@
 #pragma once
 // `stylize batch`: every content x style pair (or the jobs of a jobs file),
 // one model load, style targets reused across contents, a JSON-lines report.
+#include <cstdlib>
 #include <exception>
+#include <functional>
+#include <map>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -20,6 +23,7 @@ struct BatchOptions {
     std::string report;
     std::string shard;                  ///< "K/N"
     bool skip_existing = false;
+    bool list_jobs = false;             ///< print this shard's jobs as JSON lines and stop
     RunOptions run;                     ///< process options and job defaults
 };
 
@@ -33,8 +37,15 @@ int batch_command(BatchOptions& o);
 /// glob without matches.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& specs, const std::string& what);
 
-/// "K/N" -> (K, N) with 1 <= K <= N. Throws InvalidArgument.
-std::pair<int, int> parse_shard(const std::string& text);
+/// Reads an environment variable (nullptr when unset); std::getenv by default.
+using EnvLookup = std::function<const char*(const char*)>;
+
+/// "K/N" -> (K, N) with 1 <= K <= N. "auto" takes K and N from a Slurm job
+/// array (SLURM_ARRAY_TASK_ID with _MIN/_MAX[/_STEP] or _COUNT) or a
+/// Kubernetes Indexed Job (JOB_COMPLETION_INDEX, 0-based, with the count from
+/// "auto/N" or STYLIZE_SHARD_COUNT); "auto/N" fixes the count. Throws
+/// InvalidArgument, naming the variable at fault.
+std::pair<int, int> parse_shard(const std::string& text, const EnvLookup& env = [](const char* n) { return std::getenv(n); });
 
 /// Output file name for a job from a pattern with {content}, {style}, {index}.
 std::string format_output_name(const std::string& pattern, const std::string& content,
@@ -43,9 +54,16 @@ std::string format_output_name(const std::string& pattern, const std::string& co
 /// All jobs, in a fixed order, before sharding. Throws InvalidArgument.
 std::vector<JobSpec> build_jobs(const BatchOptions& o);
 
-/// The --report file, truncated, its folder created; not open when `path`
-/// is empty. Throws ImageError when it cannot be written.
-std::ofstream open_report(const std::string& path);
+/// The final report lines ("status":"ok") of an earlier --report at `path`
+/// for jobs of this shard whose outputs still exist, by job index (1-based).
+/// Unreadable or cut-short lines are ignored.
+std::map<int, std::string> carried_report_lines(const std::string& path, const std::vector<JobSpec>& jobs,
+                                                const std::vector<size_t>& mine);
+
+/// The --report file, opened for appending after `carried` replaced its
+/// contents (atomically), its folder created; not open when `path` is empty.
+/// Throws ImageError when it cannot be written.
+std::ofstream open_report(const std::string& path, const std::map<int, std::string>& carried = {});
 
 /// What a job that threw becomes in the batch's log and report.
 struct JobFailure {

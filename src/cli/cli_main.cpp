@@ -19,6 +19,8 @@
 #include "reproducible_mode.hpp"
 #include "run_command.hpp"
 #include "stylize/errors.hpp"
+#include "stylize/image_io.hpp"
+#include "stylize/model.hpp"
 #include "stylize/runtime_info.hpp"
 #include "train_command.hpp"
 #include "video_command.hpp"
@@ -37,9 +39,17 @@ std::string version_text() {
     std::string devices;
     for (const auto& d : available_devices()) devices += (devices.empty() ? "" : ", ") + d;
     const auto blas = detect_blas();
-    return std::string("stylize ") + STYLIZE_VERSION + "\nLibTorch " + torch_version() + "\ndevices: " + devices +
+    const auto cpu = cpu_info();
+    std::string features;
+    for (const auto& f : cpu.features) features += (features.empty() ? "" : " ") + f;
+    const auto onednn = onednn_version();
+    return std::string("stylize ") + STYLIZE_VERSION + "\nLibTorch " + torch_version() +
+           "\noneDNN " + (onednn.empty() ? "not built in" : onednn) + "\nOpenCV " + opencv_version() +
            "\nBLAS: " + (blas.library.empty() ? "not loaded yet" : blas.library) +
-           (blas.reference ? " (reference: slow)" : "");
+           (blas.reference ? " (reference: slow)" : "") + "\nCPU: " + (cpu.model.empty() ? "unknown" : cpu.model) +
+           "; " + (features.empty() ? "no AVX2" : features) + "; ATen kernels " + cpu.aten_capability +
+           "; Winograd convolutions " + (winograd_supported() ? "available" : "not available (needs AVX-512)") +
+           "\ndevices: " + devices;
 }
 
 // One line, "stylize: error: ...", and the exit code for the error's kind.

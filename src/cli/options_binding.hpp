@@ -18,8 +18,9 @@ namespace stylize::cli {
 /// Options of one stylization job beyond the engine's own.
 struct JobOptions {
     StylizeOptions engine;
-    std::string content_layers = "relu4_2";
-    std::string style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1";
+    // The engine's defaults, as text (the flags' values are parsed into engine).
+    std::string content_layers = format_layer_list(StylizeOptions{}.content_layers);
+    std::string style_layers = format_layer_list(StylizeOptions{}.style_layers);
     std::string style_blend;  ///< comma-separated, one per style
     std::string init_image;
     std::vector<std::string> style_regions;  ///< --style-region, one grayscale mask over the content per style

@@ -364,8 +364,10 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     switch (result.stop_reason) {
         case StopReason::Completed:
         case StopReason::Converged:
-            save_image(job.output, result.image, so, alpha);
+            // The sidecar first: a process killed between the two leaves no
+            // output, so a resumed batch runs the job again and writes both.
             if (o.sidecar) write_provenance(job, model, result);
+            save_image(job.output, result.image, so, alpha);
             if (result.stop_reason == StopReason::Converged)
                 spdlog::info("stopped early after {} evaluations: {}", result.evaluations, result.stop_detail);
             spdlog::info("wrote {} ({}x{}, {} evaluations, {:.1f}s, loss {:.4g})", job.output, result.image.size(3),

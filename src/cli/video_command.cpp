@@ -110,8 +110,11 @@ void setup_video_command(CLI::App& app, VideoOptions& o) {
                    "optimisation; no temporal loss, so more flicker (README, fast mode)")
         ->group(group);
     // The temporal weight and frame schedule were measured with the Gram
-    // loss (docs/BENCHMARKS.md, Video); video keeps it as its default.
+    // loss, style weight 1000 and relu4_2 content (docs/BENCHMARKS.md,
+    // Video); video keeps them as its defaults.
     o.run.job.engine.style_loss = kVideoStyleLoss;
+    o.run.job.engine.style_weight = kVideoStyleWeight;
+    o.run.job.content_layers = kVideoContentLayers;
     bind_job_options(app, o.run.job);
     bind_process_options(app, o.run);
 }

@@ -21,6 +21,10 @@ constexpr int kDefaultFrameIterations = 100;
 /// Video's default style loss: the one its temporal weight was measured
 /// with (the still-image default is mean-cov since issue 17).
 constexpr StyleLossKind kVideoStyleLoss = StyleLossKind::Gram;
+/// Video's (and fast mode training's) style weight and content layers: the
+/// Gatys values their temporal weight and training recipe were measured with.
+constexpr double kVideoStyleWeight = 1000.0;
+constexpr const char* kVideoContentLayers = "relu4_2";
 
 struct VideoOptions {
     std::string input;                ///< video file, folder of frames, or glob
