@@ -104,6 +104,17 @@ def ssim_y(a, b):
     return float(s.mean())
 
 
+def run_reference(args, content, style, out, seconds):
+    """The plain Gatys of the Python tools (scripts/reference_gatys.py: Gram,
+    style weight 1000, relu4_2, L-BFGS without line search, clamped only
+    when written) for `seconds`; returns a sidecar-like record."""
+    cmd = [sys.executable, os.path.join(REPO, "scripts", "reference_gatys.py"), "--model", args.model,
+           "--size", str(args.size), "--threads", str(args.threads), "--content", content, "--style", style,
+           "--output", out, "--seconds", str(seconds), "--json"]
+    r = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout)
+    return {"evaluations": r["evaluations"], "seconds": seconds, "losses": {"total": r["loss_total"]}}
+
+
 def run(args, content, style, out, n, opts):
     cmd = [args.exe, content, style, "-o", out, "-s", str(args.size), "-n", str(n), "-m", args.model,
            "--threads", str(args.threads), "--sidecar", "-q"] + opts
@@ -123,6 +134,8 @@ def main():
     ap.add_argument("--model", default=os.path.join(REPO, "models", "vgg19-random.pt"))
     ap.add_argument("--judge", default=os.path.join(REPO, "models", "vgg19-random-seed1.pt"))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--budget-seconds", type=float, default=0,
+                    help="seconds per run instead of calibrating --budget evaluations of the first config")
     ap.add_argument("--extra", default="", help="more stylize options for every run (e.g. an old binary's)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -151,9 +164,11 @@ def main():
     # Calibration: seconds per evaluation of each configuration at this size.
     cal = {}
     for name in configs:
+        if name == "reference-gatys":
+            continue  # runs for the budget's seconds, not a number of evaluations
         side = run(args, pairs[0][0], pairs[0][1], os.path.join(args.out, f"cal_{name}.png"), 12, CONFIGS[name] + extra)
         cal[name] = side["seconds"] / side["evaluations"]
-    budget_s = args.budget * cal[configs[0]]
+    budget_s = args.budget_seconds if args.budget_seconds > 0 else args.budget * cal[configs[0]]
     print("s/eval " + ", ".join(f"{k} {v:.3f}" for k, v in cal.items()) + f"; budget {budget_s:.0f} s per run", flush=True)
     results = open(os.path.join(args.out, "results.jsonl"), "a")
     rows = []
@@ -162,9 +177,12 @@ def main():
         sname = os.path.splitext(os.path.basename(style))[0]
         cells = [("content", content), ("style", style)]
         for name in configs:
-            n = max(10, round(budget_s / cal[name]))
             out = os.path.join(args.out, f"{args.size}_{cname}_{sname}_{name}.png")
-            side = run(args, content, style, out, n, CONFIGS[name] + extra)
+            if name == "reference-gatys":
+                side = run_reference(args, content, style, out, budget_s)
+            else:
+                n = max(10, round(budget_s / cal[name]))
+                side = run(args, content, style, out, n, CONFIGS[name] + extra)
             j = judge_output(judge, content, style, out)
             o = load(out)
             c = load(content, max(o.shape[2:]))

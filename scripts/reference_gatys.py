@@ -24,6 +24,10 @@ Inputs are synthetic and seeded (content, then style, drawn from one
 torch.Generator), the same as stylize_bench draws them, so the final losses of
 the two can be compared as a check that they compute the same thing.
 
+With --content/--style/--output/--seconds it stylizes real images for a time
+budget, for quality comparisons at equal time (scripts/defaults_study.py,
+config reference-gatys).
+
 Example:
   /usr/bin/python3 scripts/reference_gatys.py --model models/vgg19-random.pt \\
       --size 512 --evaluations 10 --warmup 2 --threads 2 --json
@@ -112,6 +116,16 @@ class VGGFeatures:
         return [feats[i] for i in wanted]
 
 
+def load_image(path, size):
+    """An image file as (1,3,H,W) in [0,1], long side `size` (bicubic)."""
+    import numpy as np
+    from PIL import Image
+    im = Image.open(path).convert("RGB")
+    scale = size / max(im.size)
+    im = im.resize((max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale))), Image.BICUBIC)
+    return torch.from_numpy(np.asarray(im, np.float32) / 255).permute(2, 0, 1)[None].contiguous()
+
+
 def gram(features):
     _, c, h, w = features.shape
     f = features.reshape(c, h * w)
@@ -132,9 +146,12 @@ def run(args):
     torch.set_num_threads(args.threads)
     model = VGGFeatures(args.model, channels_last=args.channels_last)
 
-    g = torch.Generator().manual_seed(args.seed)
-    content = torch.rand((1, 3, args.size, args.size), generator=g)
-    style = torch.rand((1, 3, args.size, args.size), generator=g)
+    if args.content:
+        content, style = load_image(args.content, args.size), load_image(args.style, args.size)
+    else:
+        g = torch.Generator().manual_seed(args.seed)
+        content = torch.rand((1, 3, args.size, args.size), generator=g)
+        style = torch.rand((1, 3, args.size, args.size), generator=g)
 
     with torch.no_grad():
         content_targets = model.extract(content, CONTENT_LAYERS)
@@ -166,7 +183,20 @@ def run(args):
             print(f"evaluation {len(starts)}: total {losses['total']:.6g}", file=sys.stderr)
         return total
 
-    if args.optimizer == "lbfgs":
+    if args.seconds > 0:
+        # A time budget: one evaluation per step() (L-BFGS keeps its history
+        # across calls), until the budget is spent.
+        if args.optimizer == "lbfgs":
+            optimizer = torch.optim.LBFGS([x], lr=1, max_iter=1, max_eval=2, history_size=args.history,
+                                          tolerance_grad=-1, tolerance_change=-1, line_search_fn=None)
+        else:
+            optimizer = torch.optim.Adam([x], lr=ADAM_LR)
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < args.seconds:
+            optimizer.step(closure)
+        total_evals = len(starts)
+        args.warmup = 0
+    elif args.optimizer == "lbfgs":
         # lr=1 and no line search: one closure call per iteration, so one step
         # with max_iter=N makes exactly N evaluations. max_eval is raised above
         # its default (1.25 * max_iter) so that limit can never cut the run short;
@@ -180,6 +210,11 @@ def run(args):
         for _ in range(total_evals):
             optimizer.step(closure)
     end = time.perf_counter()
+    if args.output:
+        # As the Python tools write it: clamped to [0,1] only now.
+        img = (x.detach().clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255).round().astype("uint8")
+        from PIL import Image
+        Image.fromarray(img).save(args.output)
 
     if len(starts) != total_evals:
         raise RuntimeError(f"expected {total_evals} evaluations, the optimiser made {len(starts)}")
@@ -190,8 +225,8 @@ def run(args):
     return {
         "impl": "python-reference",
         "size": args.size,
-        "height": args.size,
-        "width": args.size,
+        "height": content.shape[2],
+        "width": content.shape[3],
         "threads": torch.get_num_threads(),
         "evaluations": len(timed),
         "seconds_per_eval_median": statistics.median(timed),
@@ -217,6 +252,10 @@ def main(argv=None):
     p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
     p.add_argument("--channels-last", action="store_true",
                    help="channels-last activations (stylize's default layout; the Python tools use NCHW)")
+    p.add_argument("--content", help="a content image instead of the synthetic one (with --style)")
+    p.add_argument("--style", help="a style image (with --content)")
+    p.add_argument("--output", help="write the result, clamped to [0,1], as an image")
+    p.add_argument("--seconds", type=float, default=0, help="run for this long instead of --evaluations")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("-v", "--verbose", action="store_true", help="print the loss of every evaluation to stderr")
     args = p.parse_args(argv)

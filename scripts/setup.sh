@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # Compiler cache for repeated builds (optional: the build uses it when present).
   ccache
+  # The man page (made from --help at build time) and the Debian package check.
+  help2man dpkg-dev
   libtorch-dev libopencv-dev libcli11-dev libspdlog-dev catch2 nlohmann-json3-dev
   # Debian's LibTorch does mm/matmul through the system libblas.so.3; the
   # reference BLAS a fresh machine has is ~14x slower than OpenBLAS.

@@ -15,6 +15,7 @@
 #include "apply_command.hpp"
 #include "batch_command.hpp"
 #include "compare_command.hpp"
+#include "completion.hpp"
 #include "exit_codes.hpp"
 #include "reproducible_mode.hpp"
 #include "run_command.hpp"
@@ -177,6 +178,15 @@ int main_entry(int argc, char** argv) {
         // Without a command: `stylize CONTENT STYLE... -o OUT`, on the top-level app.
         RunOptions o;
         setup_run_command(app, o);
+
+        // `stylize --completion bash`: the completion script, from the flags above.
+        if (argc == 3 && std::string(argv[1]) == "--completion") {
+            if (std::string(argv[2]) != "bash") throw InvalidArgument("--completion: only bash is supported");
+            std::vector<const CLI::App*> apps;
+            for (const auto& c : commands) apps.push_back(c.app);
+            std::cout << bash_completion(app, apps);
+            return kOk;
+        }
 
         // A command is only ever the first word: anywhere else a word is a file
         // (`stylize photo.jpg batch -o x.png` reads a style image named batch),

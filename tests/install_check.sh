@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The installed tool, as a user or a distribution gets it:
+#   install_check.sh BUILD_DIR WORK_DIR
+# `cmake --install` into a prefix (binary, bash completion, man page when
+# help2man was found, the model folder), the completion script completes, and
+# `cpack -G DEB` makes a package whose unpacked binary runs.
+set -euo pipefail
+build="$1" work="$2"
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "install_check: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+[ -x "$work/prefix/bin/stylize" ] || fail "no bin/stylize"
+"$work/prefix/bin/stylize" --version | grep -q '^stylize ' || fail "the installed binary does not run"
+comp="$work/prefix/share/bash-completion/completions/stylize"
+[ -f "$comp" ] || fail "no bash completion"
+[ -d "$work/prefix/share/stylize/models" ] || fail "no model folder"
+if grep -q '^STYLIZE_HELP2MAN:FILEPATH=/' "$build/CMakeCache.txt"; then
+  [ -f "$work/prefix/share/man/man1/stylize.1" ] || fail "no man page"
+  grep -qF 'style\-weight' "$work/prefix/share/man/man1/stylize.1" || fail "the man page lacks the options"
+fi
+
+# The completion: commands after `stylize`, a command's options, an option's choices.
+complete_words() {  # WORD... -> what _stylize offers for the last word
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _stylize; printf "%s\n" "${COMPREPLY[@]}"' \
+    _ "$comp" "$@"
+}
+complete_words stylize ba | grep -qx batch || fail "completion: no 'batch' for 'ba'"
+complete_words stylize batch --sha | grep -qx -- --shard || fail "completion: no --shard after batch"
+complete_words stylize batch --list | grep -qx -- --list-jobs || fail "completion: no --list-jobs after batch"
+complete_words stylize --style-lo | grep -qx -- --style-loss || fail "completion: no --style-loss"
+complete_words stylize a.jpg b.jpg --style-loss m | grep -qx mean-cov || fail "completion: no mean-cov choice"
+complete_words stylize video --temporal | grep -qx -- --temporal-weight || fail "completion: no --temporal-weight"
+
+# The Debian package.
+(cd "$build" && cpack -G DEB -B "$work/pkg" > "$work/cpack.log" 2>&1) || { cat "$work/cpack.log" >&2; fail "cpack failed"; }
+deb=$(ls "$work"/pkg/*.deb | head -1)
+[ -n "$deb" ] || fail "no .deb"
+dpkg-deb -I "$deb" | grep -q '^ Depends: .*libtorch' || fail "the package does not depend on LibTorch"
+dpkg-deb -x "$deb" "$work/root"
+bin=$(find "$work/root" -path '*/bin/stylize' | head -1)
+"$bin" --version | grep -q '^stylize ' || fail "the packaged binary does not run"
+find "$work/root" -path '*bash-completion/completions/stylize' | grep -q . || fail "the package has no completion"
+echo "install_check: ok ($(basename "$deb"))"
