@@ -222,6 +222,17 @@ TEST_CASE("batch: a resumed run's report keeps one final line per job", "[cli]")
     // Without --skip-existing the report starts again.
     REQUIRE(run_cli(cmd + " --shard 1/4", b.dir).code == 0);
     CHECK(b.report_lines("r.jsonl").size() == 1);
+    // Killed after writing an image but before its report line: with
+    // --sidecar, the resumed run makes the line from the image's sidecar.
+    fs::remove_all(b.dir / "out");
+    REQUIRE(run_cli(cmd + " --sidecar", b.dir).code == 0);
+    const auto whole = b.report_lines("r.jsonl");
+    REQUIRE(whole.size() == 4);
+    fixtures::write_file(b.dir / "r.jsonl", whole[0] + "\n" + whole[2] + "\n" + whole[3] + "\n");  // job 2's line lost
+    REQUIRE(run_cli(cmd + " --sidecar --skip-existing", b.dir).code == 0);
+    const auto rebuilt = b.report_lines("r.jsonl");
+    REQUIRE(rebuilt.size() == 4);
+    CHECK(rebuilt[3] == whole[1]);  // the same line, word for word
 }
 
 TEST_CASE("batch: shards 1/2 and 2/2 together equal the whole run, byte for byte", "[cli]") {

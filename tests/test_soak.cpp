@@ -230,4 +230,14 @@ TEST_CASE("soak: a disk that fills part-way fails the jobs that cannot write, an
     check_same_outputs(d.dir / "ref", d.dir / "out");
     const auto rep = report_of(d.dir / "out.jsonl");
     CHECK(static_cast<int>(rep.size()) == d.jobs());
+
+    // The report itself on a full disk: one error line, the jobs go on, exit code 3.
+    fs::create_directories(d.dir / "small");
+    REQUIRE(::mount("tmpfs", (d.dir / "small").c_str(), "tmpfs", 0, "size=8k") == 0);
+    Unmount unmount_small{d.dir / "small"};
+    r = run_cli(d.batch("out2", "small/r.jsonl"), d.dir);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.err, Catch::Contains("--report") && Catch::Contains("No space left on device") &&
+                          Catch::Contains("the report is incomplete"));
+    check_same_outputs(d.dir / "ref", d.dir / "out2");
 }

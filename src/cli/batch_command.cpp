@@ -272,6 +272,17 @@ std::map<int, std::string> carried_report_lines(const std::string& path, const s
     return carried;
 }
 
+Json sidecar_record(const std::string& output) {
+    std::ifstream in(output + ".json");
+    if (!in) return Json();
+    try {
+        Json record = Json::parse(in);
+        if (record.is_object() && record.value("output", "") == output && record.contains("losses")) return record;
+    } catch (const Json::exception&) {
+    }
+    return Json();
+}
+
 std::ofstream open_report(const std::string& path, const std::map<int, std::string>& carried) {
     std::ofstream report;
     if (path.empty()) return report;
@@ -358,6 +369,7 @@ int batch_command(BatchOptions& o) {
     std::ofstream report = open_report(o.report, carried);
     TargetCache cache;
     int ok = 0, skipped = 0, failed = 0, exit_code = kOk;
+    bool report_failed = false;
     double computed_seconds = 0;
     int computed = 0;
     const auto start = std::chrono::steady_clock::now();
@@ -387,15 +399,28 @@ int batch_command(BatchOptions& o) {
             ++computed;
         }
         if (report.is_open() && !(res.status == "skipped" && carried.count(index))) {
+            // A run killed after writing an image but before its report line:
+            // the image's sidecar holds the line's record.
+            Json prov = res.status == "skipped" ? sidecar_record(job.output) : Json();
+            if (!prov.is_null()) res.status = "ok";
             Json line;
             line["job"] = index;
             line["status"] = res.status;
             line["error"] = res.error.empty() ? Json() : Json(res.error);
             line["partial"] = res.partial.empty() ? Json() : Json(res.partial);
-            Json prov = provenance_record(job, model, res.status == "ok" || res.status == "interrupted" ? &res.result : nullptr);
+            if (prov.is_null())
+                prov = provenance_record(job, model, res.status == "ok" || res.status == "interrupted" ? &res.result : nullptr);
             for (auto it = prov.begin(); it != prov.end(); ++it) line[it.key()] = std::move(it.value());
+            errno = 0;
             report << dump_json(line) << "\n";
             report.flush();
+            if (!report && !report_failed) {
+                // The jobs go on (their outputs are what matters); the run
+                // ends with exit code 3 and this one line.
+                report_failed = true;
+                spdlog::error("--report {}: cannot write ({}); the report is incomplete from job {} on", o.report,
+                              errno ? std::strerror(errno) : "write error", index);
+            }
         }
         if (exit_code == kInterrupted || exit_code == kTerminated) break;
         const size_t left = mine.size() - n - 1;
@@ -407,6 +432,7 @@ int batch_command(BatchOptions& o) {
     spdlog::info("batch: {} job(s): {} ok, {} skipped, {} failed, {} in {}", mine.size(), ok, skipped, failed,
                  exit_code == kOk ? "finished" : "interrupted", format_duration(total));
     if (exit_code != kOk) return exit_code;
+    if (report_failed) return kImage;
     return failed ? kPartial : kOk;
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "json_output.hpp"
 #include "run_command.hpp"
 
 namespace stylize::cli {
@@ -59,6 +60,10 @@ std::vector<JobSpec> build_jobs(const BatchOptions& o);
 /// Unreadable or cut-short lines are ignored.
 std::map<int, std::string> carried_report_lines(const std::string& path, const std::vector<JobSpec>& jobs,
                                                 const std::vector<size_t>& mine);
+
+/// The provenance record in OUTPUT.json (the sidecar), or null when there is
+/// none for this output: a skipped job's report line is made from it.
+Json sidecar_record(const std::string& output);
 
 /// The --report file, opened for appending after `carried` replaced its
 /// contents (atomically), its folder created; not open when `path` is empty.
