@@ -1,5 +1,7 @@
 #include "stylize/image_ops.hpp"
 
+#include "stylize/errors.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -21,6 +23,33 @@ torch::Tensor resize_long_side(const torch::Tensor& image, int64_t long_side) {
     const int64_t nh = std::max<int64_t>(1, static_cast<int64_t>(std::lround(h * scale)));
     const int64_t nw = std::max<int64_t>(1, static_cast<int64_t>(std::lround(w * scale)));
     return resize_image(image, nh, nw);
+}
+
+torch::Tensor contact_sheet(const std::vector<torch::Tensor>& row_heads, const std::vector<torch::Tensor>& column_heads,
+                            const std::vector<std::vector<torch::Tensor>>& cells, int64_t cell) {
+    if (cell < 8) throw InvalidArgument("contact sheet: cells must be at least 8 pixels");
+    if (cells.size() != row_heads.size())
+        throw InvalidArgument("contact sheet: " + std::to_string(cells.size()) + " rows of cells for " +
+                              std::to_string(row_heads.size()) + " row heads");
+    for (const auto& row : cells)
+        if (row.size() != column_heads.size()) throw InvalidArgument("contact sheet: a row has the wrong number of cells");
+    const int64_t gap = std::max<int64_t>(1, cell / 16), step = cell + gap;
+    const int64_t rows = static_cast<int64_t>(row_heads.size()) + 1, cols = static_cast<int64_t>(column_heads.size()) + 1;
+    auto sheet = torch::ones({1, 3, rows * step + gap, cols * step + gap});
+    auto place = [&](const torch::Tensor& image, int64_t r, int64_t c) {
+        if (!image.defined()) return;
+        const auto fitted = resize_long_side(image.to(torch::kFloat).clamp(0, 1), cell);
+        const int64_t h = fitted.size(2), w = fitted.size(3);
+        const int64_t y = gap + r * step, x = gap + c * step;
+        sheet.narrow(2, y, cell).narrow(3, x, cell).fill_(0.5);
+        sheet.narrow(2, y + (cell - h) / 2, h).narrow(3, x + (cell - w) / 2, w).copy_(fitted);
+    };
+    for (size_t c = 0; c < column_heads.size(); ++c) place(column_heads[c], 0, static_cast<int64_t>(c) + 1);
+    for (size_t r = 0; r < row_heads.size(); ++r) {
+        place(row_heads[r], static_cast<int64_t>(r) + 1, 0);
+        for (size_t c = 0; c < cells[r].size(); ++c) place(cells[r][c], static_cast<int64_t>(r) + 1, static_cast<int64_t>(c) + 1);
+    }
+    return sheet;
 }
 
 torch::Tensor quantise(const torch::Tensor& image, int bit_depth) {

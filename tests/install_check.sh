@@ -11,7 +11,7 @@ fail() { echo "install_check: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 [ -x "$work/prefix/bin/stylize" ] || fail "no bin/stylize"
-"$work/prefix/bin/stylize" --version | grep -q '^stylize ' || fail "the installed binary does not run"
+grep -q '^stylize ' <<< "$("$work/prefix/bin/stylize" --version)" || fail "the installed binary does not run"
 comp="$work/prefix/share/bash-completion/completions/stylize"
 [ -f "$comp" ] || fail "no bash completion"
 [ -d "$work/prefix/share/stylize/models" ] || fail "no model folder"
@@ -20,25 +20,28 @@ if grep -q '^STYLIZE_HELP2MAN:FILEPATH=/' "$build/CMakeCache.txt"; then
   grep -qF 'style\-weight' "$work/prefix/share/man/man1/stylize.1" || fail "the man page lacks the options"
 fi
 
+# (Output is captured before grep -q: with pipefail, grep -q closing the pipe
+# early would fail the pipeline by SIGPIPE.)
 # The completion: commands after `stylize`, a command's options, an option's choices.
 complete_words() {  # WORD... -> what _stylize offers for the last word
   bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _stylize; printf "%s\n" "${COMPREPLY[@]}"' \
     _ "$comp" "$@"
 }
-complete_words stylize ba | grep -qx batch || fail "completion: no 'batch' for 'ba'"
-complete_words stylize batch --sha | grep -qx -- --shard || fail "completion: no --shard after batch"
-complete_words stylize batch --list | grep -qx -- --list-jobs || fail "completion: no --list-jobs after batch"
-complete_words stylize --style-lo | grep -qx -- --style-loss || fail "completion: no --style-loss"
-complete_words stylize a.jpg b.jpg --style-loss m | grep -qx mean-cov || fail "completion: no mean-cov choice"
-complete_words stylize video --temporal | grep -qx -- --temporal-weight || fail "completion: no --temporal-weight"
+grep -qx batch <<< "$(complete_words stylize ba)" || fail "completion: no 'batch' for 'ba'"
+grep -qx -- --shard <<< "$(complete_words stylize batch --sha)" || fail "completion: no --shard after batch"
+grep -qx -- --list-jobs <<< "$(complete_words stylize batch --list)" || fail "completion: no --list-jobs after batch"
+grep -qx -- --style-loss <<< "$(complete_words stylize --style-lo)" || fail "completion: no --style-loss"
+grep -qx mean-cov <<< "$(complete_words stylize a.jpg b.jpg --style-loss m)" || fail "completion: no mean-cov choice"
+grep -qx -- --temporal-weight <<< "$(complete_words stylize video --temporal)" || fail "completion: no --temporal-weight"
 
 # The Debian package.
 (cd "$build" && cpack -G DEB -B "$work/pkg" > "$work/cpack.log" 2>&1) || { cat "$work/cpack.log" >&2; fail "cpack failed"; }
-deb=$(ls "$work"/pkg/*.deb | head -1)
-[ -n "$deb" ] || fail "no .deb"
-dpkg-deb -I "$deb" | grep -q '^ Depends: .*libtorch' || fail "the package does not depend on LibTorch"
+debs=("$work"/pkg/*.deb)
+deb=${debs[0]}
+[ -f "$deb" ] || fail "no .deb"
+grep -q '^ Depends: .*libtorch' <<< "$(dpkg-deb -I "$deb")" || fail "the package does not depend on LibTorch"
 dpkg-deb -x "$deb" "$work/root"
-bin=$(find "$work/root" -path '*/bin/stylize' | head -1)
-"$bin" --version | grep -q '^stylize ' || fail "the packaged binary does not run"
-find "$work/root" -path '*bash-completion/completions/stylize' | grep -q . || fail "the package has no completion"
+bin=$(find "$work/root" -path '*/bin/stylize' -print -quit)
+grep -q '^stylize ' <<< "$("$bin" --version)" || fail "the packaged binary does not run"
+[ -n "$(find "$work/root" -path '*bash-completion/completions/stylize')" ] || fail "the package has no completion"
 echo "install_check: ok ($(basename "$deb"))"

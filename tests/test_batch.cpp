@@ -86,12 +86,16 @@ TEST_CASE("batch: a 2x2 run writes 4 named outputs and a 4-line report; --skip-e
                           Catch::Contains("\"evaluations\":4") && Catch::Contains("\"seed\":0"));
     }
     const auto before = fs::last_write_time(b.dir / "out/a__x.png");
-    r = run_cli(args + " --skip-existing", b.dir);
+    r = run_cli(args + " --skip-existing --sheet '" + (b.dir / "sheet.png") + "'", b.dir);
     CHECK(r.code == 0);
     CHECK_THAT(r.err, Catch::Contains("0 ok, 4 skipped"));
     // The report keeps the first run's lines of the jobs it skipped.
     CHECK(b.report_lines("report.jsonl") == lines);
     CHECK(fs::last_write_time(b.dir / "out/a__x.png") == before);
+    // The contact sheet: 2 contents x 2 styles and their heads, 3 x 3 squares of 192 px with 12 px gaps.
+    const auto sheet = load_image(b.dir / "sheet.png").rgb;
+    CHECK(sheet.size(2) == 3 * 204 + 12);
+    CHECK(sheet.size(3) == 3 * 204 + 12);
     // Outputs that did not come from a report it knows are reported as skipped.
     fs::remove(b.dir / "report.jsonl");
     r = run_cli(args + " --skip-existing", b.dir);

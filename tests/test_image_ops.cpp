@@ -3,6 +3,7 @@
 
 #include "fixtures.hpp"
 #include "stylize/compare.hpp"
+#include "stylize/errors.hpp"
 #include "stylize/image_ops.hpp"
 
 using namespace stylize;
@@ -116,4 +117,24 @@ TEST_CASE("SSIM matches an independent computation of Wang et al. 2004", "[unit]
     CHECK(stylize::compare_images(a, a).ssim == Approx(1.0).margin(1e-12));
     const auto [sa, sb] = images(8, 9);  // smaller than the window
     CHECK(stylize::compare_images(sa, sb).ssim == Approx(0.6525626823108386).margin(1e-9));
+}
+
+TEST_CASE("a contact sheet puts each image in its square, fitted and centred", "[unit]") {
+    const auto red = torch::zeros({1, 3, 20, 40}).index_put_({0, 0}, 1.0);  // 2:1, red
+    const auto blue = torch::zeros({1, 3, 30, 30}).index_put_({0, 2}, 1.0);
+    const int64_t cell = 32, gap = 2, step = cell + gap;
+    const auto sheet = contact_sheet({red}, {blue, blue}, {{red, torch::Tensor()}}, cell);
+    REQUIRE(sheet.sizes() == torch::IntArrayRef({1, 3, 2 * step + gap, 3 * step + gap}));
+    auto at = [&](int64_t y, int64_t x) { return sheet.index({0, torch::indexing::Slice(), y, x}); };
+    // The corner square is empty (white); a column head is blue; the red
+    // cell fills its width and is centred with grey above and below.
+    CHECK(torch::allclose(at(gap + 5, gap + 5), torch::ones({3})));
+    CHECK(torch::allclose(at(gap + 16, gap + step + 16), torch::tensor({0.f, 0.f, 1.f})));
+    const int64_t y0 = gap + step, x0 = gap + step;
+    CHECK(torch::allclose(at(y0 + 16, x0 + 1), torch::tensor({1.f, 0.f, 0.f})));
+    CHECK(torch::allclose(at(y0 + 2, x0 + 16), torch::full({3}, 0.5f)));
+    // The missing cell stays white (no grey square either).
+    CHECK(torch::allclose(at(y0 + 16, gap + 2 * step + 16), torch::ones({3})));
+    CHECK_THROWS_AS(contact_sheet({red}, {blue}, {}, cell), InvalidArgument);
+    CHECK_THROWS_AS(contact_sheet({red}, {blue}, {{red, red}}, cell), InvalidArgument);
 }

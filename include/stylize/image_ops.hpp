@@ -1,6 +1,8 @@
 #pragma once
 // Tensor-level image operations used by the engine: resizing and colour.
 // Images are (1,3,H,W) fp32 RGB in [0,1] unless stated.
+#include <vector>
+
 #include <torch/types.h>
 
 namespace stylize {
@@ -16,6 +18,15 @@ torch::Tensor resize_long_side(const torch::Tensor& image, int64_t long_side);
 /// to [0,1] and rounded to a multiple of 1/(2^bit_depth - 1), as save_image
 /// rounds. bit_depth 0: only clamped.
 torch::Tensor quantise(const torch::Tensor& image, int bit_depth);
+
+/// A contact sheet: a grid of `cell` x `cell` squares, each image fitted
+/// inside its square (aspect kept, centred, on mid grey), with a gap of
+/// `cell / 16` pixels. Row 0 holds `column_heads` from column 1 on, column 0
+/// holds `row_heads` from row 1 on, and `cells[r][c]` goes to row r+1,
+/// column c+1; an undefined tensor leaves its square empty. Throws
+/// InvalidArgument when `cells` does not match the heads.
+torch::Tensor contact_sheet(const std::vector<torch::Tensor>& row_heads, const std::vector<torch::Tensor>& column_heads,
+                            const std::vector<std::vector<torch::Tensor>>& cells, int64_t cell);
 
 /// Full-range BT.601 conversions; Y in [0,1], Cb/Cr centred on 0.5.
 torch::Tensor rgb_to_ycbcr(const torch::Tensor& rgb);

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include "signals.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
+#include "stylize/image_ops.hpp"
 #include "stylize/video_io.hpp"
 
 namespace fs = std::filesystem;
@@ -237,6 +239,9 @@ void setup_batch_command(CLI::App& app, BatchOptions& o) {
     app.add_option("--shard", o.shard,
                    "Run only slice K of N of the job list: K/N (e.g. 2/8), or auto (from a Slurm job array or a "
                    "Kubernetes Indexed Job; auto/N gives the count)");
+    app.add_option("--sheet", o.sheet,
+                   "Write a contact sheet image: a row per content, a column per style, each output in its cell "
+                   "(this shard's jobs; written at the end, also after failures)");
     app.add_flag("--list-jobs", o.list_jobs,
                  "Print this shard's jobs as JSON lines (job, content, styles, output, exists) and stop: "
                  "nothing is loaded or written");
@@ -270,6 +275,45 @@ std::map<int, std::string> carried_report_lines(const std::string& path, const s
         carried[static_cast<int>(job)] = text;
     }
     return carried;
+}
+
+void write_sheet(const std::string& path, const std::vector<JobSpec>& jobs, const std::vector<size_t>& mine) {
+    std::vector<std::string> contents, styles;
+    std::map<std::string, size_t> row_of, column_of;
+    auto key_of = [](const JobSpec& j) {
+        std::string k;
+        for (const auto& s : j.styles) k += s + "\n";
+        return k;
+    };
+    for (auto i : mine) {
+        if (!row_of.count(jobs[i].content)) row_of[jobs[i].content] = contents.size(), contents.push_back(jobs[i].content);
+        const auto k = key_of(jobs[i]);
+        if (!column_of.count(k)) column_of[k] = styles.size(), styles.push_back(jobs[i].styles.front());
+    }
+    // At most about 16 million pixels, whatever the number of jobs.
+    const double squares = static_cast<double>((contents.size() + 1) * (styles.size() + 1));
+    const int64_t cell = std::clamp<int64_t>(static_cast<int64_t>(std::sqrt(16e6 / squares) * 15 / 16), 32, 192);
+    auto thumbnail = [&](const std::string& file) -> torch::Tensor {
+        try {
+            return resize_long_side(load_image(file).rgb, cell);
+        } catch (const std::exception&) {
+            return {};  // a missing or unreadable image leaves its square empty
+        }
+    };
+    std::vector<torch::Tensor> row_heads, column_heads;
+    for (const auto& c : contents) row_heads.push_back(thumbnail(c));
+    for (const auto& s : styles) column_heads.push_back(thumbnail(s));
+    std::vector<std::vector<torch::Tensor>> cells(contents.size(), std::vector<torch::Tensor>(styles.size()));
+    for (auto i : mine) {
+        std::error_code ec;
+        if (fs::exists(jobs[i].output, ec)) cells[row_of[jobs[i].content]][column_of[key_of(jobs[i])]] = thumbnail(jobs[i].output);
+    }
+    try {
+        save_image(path, contact_sheet(row_heads, column_heads, cells, cell));
+        spdlog::info("batch: wrote the contact sheet {} ({} x {} images)", path, contents.size(), styles.size());
+    } catch (const Error& e) {
+        spdlog::error("--sheet: {}", e.what());
+    }
 }
 
 Json sidecar_record(const std::string& output) {
@@ -425,9 +469,11 @@ int batch_command(BatchOptions& o) {
         if (exit_code == kInterrupted || exit_code == kTerminated) break;
         const size_t left = mine.size() - n - 1;
         if (computed > 0 && left > 0)
-            spdlog::info("batch: {}/{} done, ETA {}", n + 1, mine.size(),
+            spdlog::info("batch: {}/{} done, {:.0f} images/h, ETA {}", n + 1, mine.size(),
+                         3600.0 * computed / std::max(computed_seconds, 1e-9),
                          format_duration(computed_seconds / computed * static_cast<double>(left)));
     }
+    if (!o.sheet.empty()) write_sheet(o.sheet, jobs, mine);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     spdlog::info("batch: {} job(s): {} ok, {} skipped, {} failed, {} in {}", mine.size(), ok, skipped, failed,
                  exit_code == kOk ? "finished" : "interrupted", format_duration(total));

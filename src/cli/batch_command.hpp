@@ -25,6 +25,7 @@ struct BatchOptions {
     std::string shard;                  ///< "K/N"
     bool skip_existing = false;
     bool list_jobs = false;             ///< print this shard's jobs as JSON lines and stop
+    std::string sheet;                  ///< contact sheet: contents x styles with the outputs
     RunOptions run;                     ///< process options and job defaults
 };
 
@@ -60,6 +61,12 @@ std::vector<JobSpec> build_jobs(const BatchOptions& o);
 /// Unreadable or cut-short lines are ignored.
 std::map<int, std::string> carried_report_lines(const std::string& path, const std::vector<JobSpec>& jobs,
                                                 const std::vector<size_t>& mine);
+
+/// Writes the contact sheet of this shard's jobs to `path`: a row per
+/// content, a column per style (set), each existing output in its cell,
+/// cells sized so the sheet stays under about 16 megapixels. A failure to
+/// write it is logged, not thrown.
+void write_sheet(const std::string& path, const std::vector<JobSpec>& jobs, const std::vector<size_t>& mine);
 
 /// The provenance record in OUTPUT.json (the sidecar), or null when there is
 /// none for this output: a skipped job's report line is made from it.
