@@ -1,6 +1,7 @@
 #pragma once
 // Renders the engine's progress reports: a live line on a terminal, plain log
 // lines otherwise, JSON lines on request, or nothing.
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -32,5 +33,10 @@ private:
 
 /// "1m05s", "12.3s".
 std::string format_duration(double seconds);
+
+/// Seconds from `start` to now on the steady clock.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace stylize::cli

@@ -32,7 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Between two frames: the flows of the content frames, the reliable pixels,
 // and the previous frame's state (its unclamped optimised image) warped onto
