@@ -1,10 +1,11 @@
 #!/bin/bash
-# The batch soak at full size: a batch of about JOBS jobs (tiny images, two
+# The soak at full size: a batch of about JOBS jobs (tiny images, two
 # evaluations each, hostile files mixed in) killed with SIGKILL KILLS times
 # and resumed with --skip-existing until done, checked byte for byte against
 # an uninterrupted run; two processes on one output folder; a disk that
-# fills part-way (a tmpfs: needs root). CI runs the same test at 200 jobs
-# and 8 kills (ctest entry cli_soak).
+# fills part-way (a tmpfs: needs root); a 16-frame video and a 24-step
+# training run, each killed KILLS times and resumed to the same bytes. CI
+# runs the same tests at 200 jobs and 8 kills (ctest entry cli_soak).
 #
 #   scripts/soak.sh [JOBS] [KILLS]      (default 1000 20; needs a build/)
 set -euo pipefail

@@ -15,6 +15,7 @@
 
 #include "fixtures.hpp"
 #include "json_output.hpp"
+#include "fast_mode_fixtures.hpp"
 #include "stylize/image_io.hpp"
 
 using namespace stylize;
@@ -112,6 +113,58 @@ void check_same_outputs(const fs::path& ref, const fs::path& out) {
     CHECK(differ == 0);
 }
 
+// The shell condition "FOLDER holds at least N files whose names match the
+// grep pattern", for each N of `targets`.
+std::vector<std::string> count_at_least(const std::string& folder, const std::string& pattern,
+                                        const std::vector<int>& targets) {
+    std::vector<std::string> ready;
+    for (int n : targets)
+        ready.push_back("[ $(ls '" + folder + "' 2>/dev/null | grep -c '" + pattern + "') -ge " + std::to_string(n) +
+                        " ]");
+    return ready;
+}
+
+// `kills` counts spread over 1..total, in a seeded random order of gaps.
+std::vector<int> kill_targets(int total, int kills, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<int> targets;
+    for (int k = 1; k <= kills; ++k)
+        targets.push_back(std::max(1, total * k / (kills + 1) + static_cast<int>(rng() % 3)));
+    return targets;
+}
+
+// Runs `command` once per condition of `ready`, killing it with SIGKILL when
+// the condition holds, then runs it again until it exits with `done`.
+// Returns {kills, runs}; the test fails if it never gets there.
+std::pair<int, int> kill_and_resume(const std::string& command, const std::vector<std::string>& ready, int done,
+                                    const TempDir& dir) {
+    const std::string cmd = command + " >/dev/null 2>&1";
+    int kills = 0, runs = 0, last = -1;
+    for (const auto& condition : ready) {
+        const int status = fixtures::signal_when(cmd, condition, "KILL", dir);
+        ++runs;
+        REQUIRE(status != fixtures::kNeverReady);
+        if (status == 128 + 9) ++kills;
+        else last = status;  // it finished before the condition held
+    }
+    while (last != done && runs < static_cast<int>(ready.size()) + 5) {
+        last = std::system(cmd.c_str());
+        last = WIFEXITED(last) ? WEXITSTATUS(last) : -1;
+        ++runs;
+    }
+    INFO("kills " << kills << ", runs " << runs);
+    CHECK(last == done);
+    return {kills, runs};
+}
+
+// Files whose names start with a dot: temporaries, saved state.
+std::vector<std::string> hidden_files(const fs::path& folder) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(folder))
+        if (e.path().filename().string()[0] == '.') out.push_back(e.path().filename().string());
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("soak: a batch killed with SIGKILL again and again resumes to the uninterrupted run's bytes", "[cli]") {
@@ -136,34 +189,11 @@ TEST_CASE("soak: a batch killed with SIGKILL again and again resumes to the unin
     CHECK_THAT(r.err, Catch::Contains("zero.png") && Catch::Contains("truncated.png") && Catch::Contains("text.png") &&
                           Catch::Contains("huge.png") && Catch::Contains("loop.png"));
 
-    // Kill when the output folder holds a chosen number of images: targets
-    // spread over the run, in a seeded random order of gaps.
-    std::mt19937 rng(20261207);
-    std::vector<int> targets;
-    for (int k = 1; k <= kills_wanted; ++k) {
-        const int base = ok * k / (kills_wanted + 1);
-        targets.push_back(std::max(1, base + static_cast<int>(rng() % 3)));
-    }
-    const std::string cmd = "'" + std::string(STYLIZE_EXE) + "' " + d.batch("out", "out.jsonl") +
-                            " --skip-existing >/dev/null 2>&1";
-    int kills = 0, runs = 0, last = -1;
-    for (int target : targets) {
-        const std::string ready = "[ $(ls '" + (d.dir / "out") + "' 2>/dev/null | grep -c 'png$') -ge " +
-                                  std::to_string(target) + " ]";
-        const int status = fixtures::signal_when(cmd, ready, "KILL", d.dir);
-        ++runs;
-        REQUIRE(status != fixtures::kNeverReady);
-        if (status == 128 + 9) ++kills;
-        else last = status;  // it finished before the target
-    }
-    while (last != 6 && runs < kills_wanted + 5) {  // resume until done
-        last = std::system(cmd.c_str());
-        last = WIFEXITED(last) ? WEXITSTATUS(last) : -1;
-        ++runs;
-    }
-    INFO("kills " << kills << ", runs " << runs);
+    // Kill when the output folder holds a chosen number of images.
+    const auto targets = kill_targets(ok, kills_wanted, 20261207);
+    const std::string cmd = "'" + std::string(STYLIZE_EXE) + "' " + d.batch("out", "out.jsonl") + " --skip-existing";
+    const auto [kills, runs] = kill_and_resume(cmd, count_at_least(d.dir / "out", "png$", targets), 6, d.dir);
     CHECK(kills >= kills_wanted - 1);  // a run may finish before its last target
-    CHECK(last == 6);
     check_same_outputs(d.dir / "ref", d.dir / "out");
     // Exactly one final line per job, with the uninterrupted run's status.
     const auto got = report_of(d.dir / "out.jsonl");
@@ -240,4 +270,60 @@ TEST_CASE("soak: a disk that fills part-way fails the jobs that cannot write, an
     CHECK_THAT(r.err, Catch::Contains("--report") && Catch::Contains("No space left on device") &&
                           Catch::Contains("the report is incomplete"));
     check_same_outputs(d.dir / "ref", d.dir / "out2");
+}
+
+TEST_CASE("soak: a video killed with SIGKILL again and again resumes to the uninterrupted run's frames", "[cli]") {
+    TempDir dir;
+    const int frames = 16, kills_wanted = env_int("STYLIZE_SOAK_KILLS", 8);
+    const std::string clip = fixtures::model("clip");
+    fs::create_directories(dir / "clip");
+    for (int i = 0; i < frames; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "clip/f%03d.png", i);
+        fs::copy_file(clip + "/000" + std::to_string(i % 8) + ".png", dir / name);
+    }
+    save_image(dir / "style.png", fixtures::style_image(48, 64, 5.0));
+    const std::string video = "video '" + (dir / "clip") + "' '" + (dir / "style.png") + "' --model '" +
+                              fixtures::model() + "' -s 48 -n 8 --frame-iterations 6 -j 1 -q -o ";
+    REQUIRE(run_cli(video + "'" + (dir / "ref") + "'", dir).code == 0);
+
+    const auto [kills, runs] =
+        kill_and_resume("'" + std::string(STYLIZE_EXE) + "' " + video + "'" + (dir / "out") + "' --skip-existing",
+                        count_at_least(dir / "out", "^frame_.*png$", kill_targets(frames, kills_wanted, 7)), 0, dir);
+    CHECK(kills >= kills_wanted - 1);
+    check_same_outputs(dir / "ref", dir / "out");  // the frames, the saved states, and nothing else
+
+    // The narrowest moment: killed after a frame's state was saved and
+    // before the frame itself (here: the fifth frame removed afterwards).
+    REQUIRE(run_cli(video + "'" + (dir / "cut") + "' --max-frames 5", dir).code == 0);
+    fs::remove(dir / "cut/frame_00005.png");
+    REQUIRE(run_cli(video + "'" + (dir / "cut") + "' --skip-existing", dir).code == 0);
+    check_same_outputs(dir / "ref", dir / "cut");
+    std::printf("soak: video of %d frames, %d kills survived in %d runs, frames equal to the uninterrupted run's\n",
+                frames, kills, runs);
+}
+
+TEST_CASE("soak: training killed with SIGKILL again and again resumes to the uninterrupted run's network", "[cli]") {
+    TempDir dir;
+    fixtures::write_training_set(dir);
+    const int steps = 24, kills_wanted = env_int("STYLIZE_SOAK_KILLS", 8);
+    const std::string train = "train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") +
+                              "' --model '" + fixtures::model() +
+                              "' --crop 32 --batch 2 --width 4 --blocks 1 --style-layers relu1_1,relu2_1 "
+                              "--content-layers relu2_1 --learning-rate 0.01 --steps " + std::to_string(steps) +
+                              " --checkpoint-every 1 --validation '" + (dir / "contents/a.png") +
+                              "' --validate-every 1 -j 1 -q -o ";
+    REQUIRE(run_cli(train + "'" + (dir / "ref.pt") + "'", dir).code == 0);
+
+    // One command, run again after every kill (as a requeued cluster job is).
+    const auto [kills, runs] = kill_and_resume(
+        "'" + std::string(STYLIZE_EXE) + "' " + train + "'" + (dir / "out.pt") + "' --resume auto",
+        count_at_least(dir / "out-training", "^val_.*png$", kill_targets(steps, kills_wanted, 11)), 0, dir);
+    CHECK(kills >= kills_wanted - 1);
+    CHECK(fixtures::same_parameters(TransformNet::load(dir / "out.pt"), TransformNet::load(dir / "ref.pt")));
+    // The validation images and the loss plot byte for byte, the loss log, no temporaries.
+    check_same_outputs(dir / "ref-training", dir / "out-training");
+    CHECK(fixtures::read_file(dir / "out-training/loss.csv") == fixtures::read_file(dir / "ref-training/loss.csv"));
+    CHECK(hidden_files(dir / "out-training").empty());
+    std::printf("soak: training of %d steps, %d kills survived in %d runs, the same network\n", steps, kills, runs);
 }

@@ -249,9 +249,16 @@ TEST_CASE("video state: saved and read back for its frame and size only", "[unit
     CHECK_FALSE(cli::load_video_state(dir.path.string(), 5, 12, 16, "abc").has_value());  // another frame
     CHECK_FALSE(cli::load_video_state(dir.path.string(), 4, 12, 15, "abc").has_value());  // another size
     CHECK_FALSE(cli::load_video_state(dir.path.string(), 4, 12, 16, "abd").has_value());  // another run
-    auto bytes = fixtures::read_file(cli::video_state_path(dir.path.string()));
-    fixtures::write_file(cli::video_state_path(dir.path.string()), bytes.substr(0, bytes.size() - 3));
-    CHECK_FALSE(cli::load_video_state(dir.path.string(), 4, 12, 16, "abc").has_value());  // truncated
+    // The next frame's state does not replace this one's (a kill between
+    // the state and its frame); the one after does.
+    cli::save_video_state(dir.path.string(), 5, state + 1, "abc");
+    REQUIRE(cli::load_video_state(dir.path.string(), 4, 12, 16, "abc").has_value());
+    CHECK(torch::equal(*cli::load_video_state(dir.path.string(), 5, 12, 16, "abc"), state + 1));
+    cli::save_video_state(dir.path.string(), 6, state, "abc");
+    CHECK_FALSE(cli::load_video_state(dir.path.string(), 4, 12, 16, "abc").has_value());
+    auto bytes = fixtures::read_file(cli::video_state_path(dir.path.string(), 6));
+    fixtures::write_file(cli::video_state_path(dir.path.string(), 6), bytes.substr(0, bytes.size() - 3));
+    CHECK_FALSE(cli::load_video_state(dir.path.string(), 6, 12, 16, "abc").has_value());  // truncated
     fixtures::TempDir empty;
     CHECK_FALSE(cli::load_video_state(empty.path.string(), 0, 12, 16, "abc").has_value());
 }

@@ -106,7 +106,7 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
     app.add_option("--checkpoint-every", o.checkpoint_every, "Save a checkpoint every N steps (0 = only at the end "
                    "and on Ctrl-C)")->capture_default_str()->group(t);
     app.add_option("--resume", o.resume, "Continue from this checkpoint (same settings; the result equals an "
-                   "uninterrupted run's)")->group(t);
+                   "uninterrupted run's); auto = the log folder's checkpoint.pt if it exists, else start")->group(t);
     app.add_option("--validation", o.validation, "Stylize this image every --validate-every steps into the log folder")
         ->group(t);
     app.add_option("--validate-every", o.validate_every, "Steps between validation images")
@@ -179,10 +179,15 @@ int train_command(TrainOptions& o) {
     FastTrainer trainer(model, styles, fo, data_key);
     const auto dir = training_dir(o);
     fs::create_directories(dir);
+    remove_stale_temporaries(dir);  // validation images half-written by a killed run
     const auto checkpoint = (fs::path(dir) / "checkpoint.pt").string();
-    if (!o.resume.empty()) {
-        trainer.load_checkpoint(o.resume);
-        spdlog::info("train: resumed from {} at step {}", o.resume, trainer.steps_done());
+    // "auto": the log folder's checkpoint if there is one (a job requeued
+    // after a kill runs the same command again), else a fresh start.
+    const std::string resume = o.resume != "auto" ? o.resume : fs::exists(checkpoint, ec) ? checkpoint : "";
+    if (o.resume == "auto" && resume.empty()) spdlog::info("train: no checkpoint in {} yet; starting at step 0", dir);
+    if (!resume.empty()) {
+        trainer.load_checkpoint(resume);
+        spdlog::info("train: resumed from {} at step {}", resume, trainer.steps_done());
     }
     spdlog::info("train: {} content images, {} px crops, batch {}, {} steps; log in {}", contents.size(), o.crop,
                  o.batch, o.steps, dir);

@@ -297,8 +297,10 @@ int video_command(VideoOptions& o) {
         if (result.stop_reason == StopReason::NonFinite)
             throw RuntimeFailure("frame " + std::to_string(index + 1) + ": " + result.stop_detail +
                                  "; try a lower --temporal-weight or --style-weight");
-        output.write(index, result.image);
+        // The state first: a frame on disk always has its state (a kill in
+        // between leaves a state without its frame, which is redone).
         if (output.is_folder()) save_video_state(o.output, index, result.state, key);
+        output.write(index, result.image);
         const double secs = seconds_since(frame_start);
         if (stylized == 0) first_seconds = secs;
         else {

@@ -32,6 +32,8 @@ FrameOutput::FrameOutput(const VideoOptions& o, int64_t width, int64_t height, d
         // Writable? (A failed write later would lose a frame's work.)
         write_file_atomically((fs::path(output_) / ".stylize-write-test").string(), "");
         fs::remove(fs::path(output_) / ".stylize-write-test", ec);
+        // Half-written frames and states of a killed earlier run.
+        remove_stale_temporaries(output_);
     } else {
         partial_ = partial_path(output_);
         writer_.emplace(partial_, fps, width, height);

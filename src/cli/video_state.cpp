@@ -12,8 +12,8 @@ namespace {
 constexpr const char* kMagic = "stylize-video-state 1";
 }
 
-std::string video_state_path(const std::string& folder) {
-    return (std::filesystem::path(folder) / ".stylize-video-state").string();
+std::string video_state_path(const std::string& folder, int64_t index) {
+    return (std::filesystem::path(folder) / (".stylize-video-state-" + std::to_string(index % 2))).string();
 }
 
 void save_video_state(const std::string& folder, int64_t index, const torch::Tensor& state,
@@ -25,12 +25,12 @@ void save_video_state(const std::string& folder, int64_t index, const torch::Ten
     std::string bytes = head.str();
     const auto* data = reinterpret_cast<const char*>(t.data_ptr<float>());
     bytes.append(data, static_cast<size_t>(t.numel()) * sizeof(float));
-    write_file_atomically(video_state_path(folder), bytes);
+    write_file_atomically(video_state_path(folder, index), bytes);
 }
 
 std::optional<torch::Tensor> load_video_state(const std::string& folder, int64_t index, int64_t height,
                                               int64_t width, const std::string& run_key) {
-    std::ifstream in(video_state_path(folder), std::ios::binary);
+    std::ifstream in(video_state_path(folder, index), std::ios::binary);
     if (!in) return std::nullopt;
     std::string magic;
     if (!std::getline(in, magic) || magic != kMagic) return std::nullopt;
