@@ -107,9 +107,11 @@ inline int signal_when(const std::string& command, const std::string& ready, con
 #endif
 
 /// A VGG-like conv/relu/pool stack from channel counts (0 = a pool with the
-/// given kernel and stride), named VGG-style, with zero weights: for tests
-/// that look only at shapes.
-inline stylize::FeatureExtractor vgg_stack(const std::vector<int>& cfg, int pool_kernel = 2, int pool_stride = 2) {
+/// given kernel and stride), named VGG-style, with zero weights (for tests
+/// that look only at shapes) or, with `weight_std` > 0, normal random ones
+/// from the current torch seed.
+inline stylize::FeatureExtractor vgg_stack(const std::vector<int>& cfg, int pool_kernel = 2, int pool_stride = 2,
+                                           double weight_std = 0) {
     using stylize::Layer;
     using stylize::LayerKind;
     std::vector<LayerKind> kinds;
@@ -124,7 +126,9 @@ inline stylize::FeatureExtractor vgg_stack(const std::vector<int>& cfg, int pool
             kinds.push_back(LayerKind::Pool);
             continue;
         }
-        layers.push_back(Layer{"", LayerKind::Conv, torch::zeros({v, c, 3, 3}), torch::zeros({v}), 1});
+        auto weight = torch::zeros({v, c, 3, 3}), bias = torch::zeros({v});
+        if (weight_std > 0) weight.normal_(0, weight_std), bias.normal_(0, weight_std / 5);
+        layers.push_back(Layer{"", LayerKind::Conv, weight, bias, 1});
         layers.push_back(Layer{"", LayerKind::Relu, {}, {}, 0});
         kinds.push_back(LayerKind::Conv);
         kinds.push_back(LayerKind::Relu);

@@ -1,5 +1,9 @@
 // Channel-blocked layout and oneDNN Winograd convolutions, against ATen's.
+#include <cstdlib>
+
 #include <catch2/catch.hpp>
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
 #include <torch/types.h>
 
 #include "blocked_layout.hpp"
@@ -11,6 +15,12 @@
 using namespace stylize;
 
 namespace {
+std::string joined(const std::vector<int>& v) {
+    std::string out;
+    for (int x : v) out += (out.empty() ? "" : " ") + std::to_string(x);
+    return out;
+}
+
 double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
     return (a - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-12);
 }
@@ -124,4 +134,47 @@ TEST_CASE("Winograd extractor gives the direct extractor's features and gradient
     cfg.conv_algorithm = ConvAlgorithm::Auto;
     wino.configure(cfg);
     CHECK(wino.winograd_layers() == 0);
+}
+
+TEST_CASE("Winograd and direct extractors give the same bytes for 1, 2 and 3 threads at every size", "[model]") {
+    // VGG19's first layers at their real widths (the heaviest of an
+    // evaluation, and where oneDNN picks a work schedule by shape and thread
+    // count), seeded random weights; a forward and an input-gradient backward
+    // per size, 64-512 px in steps of 16 for the default path (Winograd
+    // where the CPU has it), of 64 for the direct one (STYLIZE_SWEEP_STEP
+    // sets both).
+    torch::manual_seed(3);
+    auto model = fixtures::vgg_stack({64, 64, 0, 128, 128}, 2, 2, 0.05);
+    const char* step_env = std::getenv("STYLIZE_SWEEP_STEP");
+    const int step_set = step_env && *step_env ? std::atoi(step_env) : 0;
+    const std::vector<std::string> names{"relu1_2", "relu2_2"};
+    const int saved = at::get_num_threads();
+    for (const auto algorithm : {ConvAlgorithm::Auto, ConvAlgorithm::Direct}) {
+        ExtractorConfig cfg;
+        cfg.conv_algorithm = algorithm;
+        model.configure(cfg);
+        std::vector<int> differ;
+        const int step = step_set > 0 ? step_set : algorithm == ConvAlgorithm::Auto ? 16 : 64;
+        for (int size = 64; size <= 512; size += step) {
+            torch::manual_seed(size);
+            const auto image = torch::rand({1, 3, size, size - 8});
+            std::vector<torch::Tensor> first;
+            for (int threads : {1, 2, 3}) {
+                at::set_num_threads(threads);
+                auto x = image.clone().requires_grad_(true);
+                auto f = model.extract(x, names);
+                torch::autograd::backward({f[0], f[1]}, {torch::ones_like(f[0]).mul_(0.5), torch::ones_like(f[1])});
+                std::vector<torch::Tensor> got{f[0].detach(), f[1].detach(), x.grad()};
+                if (first.empty()) first = got;
+                else if (!torch::equal(got[0], first[0]) || !torch::equal(got[1], first[1]) ||
+                         !torch::equal(got[2], first[2]))
+                    differ.push_back(size * 10 + threads);
+            }
+        }
+        at::set_num_threads(saved);
+        INFO((algorithm == ConvAlgorithm::Auto ? "auto" : "direct")
+             << " (Winograd layers: " << model.winograd_layers() << "): size*10+threads that differ from 1 thread: "
+             << joined(differ));
+        CHECK(differ.empty());
+    }
 }
