@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Photographs for fast mode's example and measurements (README "Fast mode"),
+# Photographs for fast mode's example and measurements (docs/guides/fast-mode.md),
 # from Debian's opencv-doc package (downloaded with apt, no root needed):
 # 20 into training/train, 4 held out into training/heldout. A good network
 # needs far more (COCO's 80,000 images, or a few thousand of your own);

@@ -22,7 +22,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev
   # Model export script (Debian's interpreter is /usr/bin/python3).
   python3 python3-torch python3-torchvision
-  # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
+  # Fuzzing (tools/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
   clang libclang-rt-14-dev
 )
 

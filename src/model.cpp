@@ -96,7 +96,7 @@ FeatureExtractor FeatureExtractor::load(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         throw ModelError(path + ": model file not found; export one with "
-                         "scripts/export_vgg19.py (see README, 'Models')");
+                         "scripts/export_vgg19.py (see models/README.md)");
     if (!S_ISREG(st.st_mode)) throw ModelError(path + ": is not a regular file (a directory?)");
 
     ModelInfo info;

@@ -1,6 +1,6 @@
 #pragma once
 // How a style layer's features are summarised and compared with the style's
-// (README "Style losses"): the Gram matrix, the mean and covariance, sorted
+// (docs/guides/styles-and-masks.md): the Gram matrix, the mean and covariance, sorted
 // random projections (sliced Wasserstein), per-channel histograms. Each
 // works on a region of the image (a mask over its pixels) and on a blend of
 // several style images. Internal to the engine.

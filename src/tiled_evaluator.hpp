@@ -1,5 +1,5 @@
 #pragma once
-// Exact tiled evaluation (README "Print resolution: tiles"). Every feature
+// Exact tiled evaluation (docs/guides/tiles-and-memory.md). Every feature
 // term is a function of sums over its map's pixels (the Gram matrix, the
 // mean and covariance, the content error), and each pixel's features depend
 // only on a bounded neighbourhood of the input. So:

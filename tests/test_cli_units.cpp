@@ -91,7 +91,7 @@ RunOptions parse_flags(std::vector<std::string> args) {
 }  // namespace
 
 TEST_CASE("every error type maps to its documented exit code", "[unit]") {
-    // README "Exit codes".
+    // README.md and docs/REFERENCE.md, "Exit codes".
     CHECK(exit_code_for(InvalidArgument("--size -5")) == 2);
     CHECK(exit_code_for(CLI::ValidationError("--pooling", "sum is not one of max|avg")) == 2);
     CHECK(exit_code_for(CLI::RequiredError("content")) == 2);

@@ -1,4 +1,4 @@
-// The determinism contract (README, "Determinism"): the same bytes whatever
+// The determinism contract (docs/guides/batch-and-ci.md): the same bytes whatever
 // the thread count, and with --reproducible whatever instruction sets the
 // libraries are allowed.
 #include <catch2/catch.hpp>

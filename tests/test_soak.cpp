@@ -1,6 +1,6 @@
 // The batch at scale: killed with SIGKILL at many moments and resumed, two
 // processes on one output folder, hostile files inside a big folder, and a
-// disk that fills part-way. The size is bounded for CI; scripts/soak.sh runs
+// disk that fills part-way. The size is bounded for CI; tools/soak.sh runs
 // it at 1000 jobs and 20 kills (STYLIZE_SOAK_JOBS, STYLIZE_SOAK_KILLS).
 #include <sys/mount.h>
 

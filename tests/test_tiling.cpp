@@ -201,7 +201,7 @@ TEST_CASE("a tiled run gives the untiled run's image, and tiles only the scales 
     CHECK(psnr(tiled.image, plain.image) >= 40.0);
     // L-BFGS amplifies rounding differences over the evaluations (on this
     // narrow model about 88 dB after 5 evaluations, 52 after 10, 32 after
-    // 50; README "Print resolution"). Tiles must not diverge faster than a
+    // 50; docs/guides/tiles-and-memory.md). Tiles must not diverge faster than a
     // change of the style weight by one part in a million does.
     o.tile = 0;
     o.style_weight *= 1 + 1e-6;

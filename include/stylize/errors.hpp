@@ -1,7 +1,7 @@
 #pragma once
 // Typed errors thrown by the stylize library. Every message names the file or
 // value at fault and, where there is one, what to do about it. The CLI maps
-// each type to its own exit code (see README "Exit codes").
+// each type to its own exit code (see README.md and docs/REFERENCE.md, "Exit codes").
 #include <stdexcept>
 #include <string>
 

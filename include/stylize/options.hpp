@@ -18,7 +18,7 @@ enum class ColorMode { Style, Luminance, MatchMeanCov, MatchHistogram };
 /// the image and the optimiser state always stay fp32.
 enum class Precision { FP32, TF32, BF16 };
 /// How a style layer's features are compared with the style's
-/// (style_statistic.hpp; README "Style losses"). Gram: the Gram matrix.
+/// (style_statistic.hpp; docs/guides/styles-and-masks.md). Gram: the Gram matrix.
 /// MeanCov: the features' mean and covariance. SlicedWasserstein: sorted
 /// random 1-D projections of the features (Heitz et al. 2021). Histogram:
 /// the Gram term plus per-channel histogram matching (Risser et al. 2017).
@@ -33,7 +33,7 @@ struct WeightedLayer {
 struct StylizeOptions {
     // Layers and loss weights.
     /// relu2_2 beside relu4_2: a shallow layer holds the photo's structure
-    /// where deep features alone let a dark style paint it away (README,
+    /// where deep features alone let a dark style paint it away (docs/HOW_IT_WORKS.md,
     /// "Choosing the defaults"; docs/BENCHMARKS.md).
     std::vector<WeightedLayer> content_layers{{"relu2_2", 0.5}, {"relu4_2", 0.5}};
     std::vector<WeightedLayer> style_layers{
@@ -47,7 +47,7 @@ struct StylizeOptions {
     bool normalize_gradients = false;
     /// Mean and covariance by default: at an equal time budget, judged by
     /// another network, Gram left 2 of 4 pairs nearly unstylized where
-    /// mean-cov stylized all of them (README "Style losses").
+    /// mean-cov stylized all of them (docs/guides/styles-and-masks.md).
     StyleLossKind style_loss = StyleLossKind::MeanCov;
     Pooling pooling = Pooling::Max;
 

@@ -1,5 +1,5 @@
 #pragma once
-// Exact tiled evaluation (README "Print resolution: tiles"): the loss and
+// Exact tiled evaluation (docs/guides/tiles-and-memory.md): the loss and
 // gradient of the whole image computed tile by tile, so that an image far
 // larger than memory allows can be stylized. What the layers allow for a
 // tile, and the checks the CLI and the engine share.

@@ -1,5 +1,5 @@
 #pragma once
-// Documented process exit codes (README "Exit codes", and --help).
+// Documented process exit codes (README.md and docs/REFERENCE.md, "Exit codes", and --help).
 #include <exception>
 #include <string>
 

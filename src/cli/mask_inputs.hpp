@@ -1,5 +1,5 @@
 #pragma once
-// Spatial control from the command line (README "Spatial control"):
+// Spatial control from the command line (docs/guides/styles-and-masks.md):
 // --style-region (one grayscale mask over the content per style image) or
 // --content-mask with one --style-mask per style image (colour-coded maps).
 #include <optional>

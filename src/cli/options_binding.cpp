@@ -32,7 +32,7 @@ void bind_loss_options(CLI::App& app, JobOptions& o) {
     add_choice(app, "--style-loss", e.style_loss,
                "How style layers are compared. gram: Gram matrices; mean-cov: mean and covariance of the features; "
                "sliced-wasserstein: sorted random projections of the features (Heitz et al. 2021); histogram: the "
-               "Gram term plus per-channel histograms (Risser et al. 2017). See README, style losses",
+               "Gram term plus per-channel histograms (Risser et al. 2017). See docs/guides/styles-and-masks.md",
                {{"gram", StyleLossKind::Gram},
                 {"mean-cov", StyleLossKind::MeanCov},
                 {"sliced-wasserstein", StyleLossKind::SlicedWasserstein},
@@ -139,7 +139,7 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
         ->group(run);
     app.add_flag("--reproducible", o.reproducible,
                  "The same bytes on every x86-64 CPU with AVX2: pins ATen, oneDNN and OpenBLAS to their AVX2 "
-                 "kernels and uses direct convolutions (slower; see README, determinism)")
+                 "kernels and uses direct convolutions (slower; see docs/guides/batch-and-ci.md)")
         ->group(run);
     add_choice(app, "--memory-policy", o.memory_policy,
                "Large blocks of memory. recycle: freed blocks stay mapped and the next evaluation reuses them "
@@ -170,7 +170,7 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
         ->group(run);
     app.add_option("--tile-halo", o.tile_halo,
                    "Pixels of context around each tile. exact = the receptive field of the deepest layer used (96 "
-                   "for VGG19 up to relu5_1); smaller is faster but no longer exact (README, tiles). Default: exact")
+                   "for VGG19 up to relu5_1); smaller is faster but no longer exact (docs/guides/tiles-and-memory.md). Default: exact")
         ->check([](const std::string& v) {
             if (v == "exact") return std::string();
             try {

@@ -106,7 +106,7 @@ void setup_video_command(CLI::App& app, VideoOptions& o) {
     app.add_option("--report", o.report, "Write one JSON line per frame to this file")->group(group);
     app.add_option("--fast-model", o.fast_model,
                    "A network made by stylize train: each frame is one forward pass (fast mode) instead of an "
-                   "optimisation; no temporal loss, so more flicker (README, fast mode)")
+                   "optimisation; no temporal loss, so more flicker (docs/guides/fast-mode.md)")
         ->group(group);
     // The temporal weight and frame schedule were measured with the Gram
     // loss, style weight 1000 and relu4_2 content (docs/BENCHMARKS.md,

@@ -321,7 +321,7 @@ int main(int argc, char** argv) {
     app.add_option("--b", pair_b, "configuration B, e.g. layout=auto");
     std::string profile;
     app.add_option("--profile", profile,
-                   "write a Chrome trace of the timed evaluations to this file (scripts/profile_table.py sums it)");
+                   "write a Chrome trace of the timed evaluations to this file (tools/profile_table.py sums it)");
     app.add_flag("--json", json, "print the measurement as one JSON object (ceiling and pairs always do)");
     app.add_flag("--ceiling", run_ceiling, "measure the 3x3 convolution rate instead");
     std::string measure_image, measure_content, measure_style;

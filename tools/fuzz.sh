@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets in tests/fuzz (no LibTorch needed) and runs each
 # for a bounded time on a copy of its seed corpus.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 20)
+#   tools/fuzz.sh [SECONDS_PER_TARGET]     (default 20)
 #
 # Environment: FUZZ_CXX (default clang++, else clang++-14), FUZZ_BUILD_DIR (default <repo>/build-fuzz),
 # FUZZ_JOBS (parallel compile jobs, default: all cores), FUZZ_TARGETS (space-

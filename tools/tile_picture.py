@@ -7,7 +7,7 @@ Stylizes CONTENT with STYLE at --size px twice with the same settings:
          (the style at the same scale), and the pieces put back together.
 Writes both and a side-by-side sheet (downscaled to --sheet px wide).
 
-  scripts/tile_picture.py CONTENT STYLE -o docs/images/tiles.jpg [--size 1024 --tile 256 -n 60]
+  tools/tile_picture.py CONTENT STYLE -o docs/images/tiles.jpg [--size 1024 --tile 256 -n 60]
 """
 import argparse
 import os

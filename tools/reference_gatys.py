@@ -25,11 +25,11 @@ torch.Generator), the same as stylize_bench draws them, so the final losses of
 the two can be compared as a check that they compute the same thing.
 
 With --content/--style/--output/--seconds it stylizes real images for a time
-budget, for quality comparisons at equal time (scripts/defaults_study.py,
+budget, for quality comparisons at equal time (tools/defaults_study.py,
 config reference-gatys).
 
 Example:
-  /usr/bin/python3 scripts/reference_gatys.py --model models/vgg19-random.pt \\
+  /usr/bin/python3 tools/reference_gatys.py --model models/vgg19-random.pt \\
       --size 512 --evaluations 10 --warmup 2 --threads 2 --json
 """
 import argparse

@@ -7,7 +7,7 @@
 # training run, each killed KILLS times and resumed to the same bytes. CI
 # runs the same tests at 200 jobs and 8 kills (ctest entry cli_soak).
 #
-#   scripts/soak.sh [JOBS] [KILLS]      (default 1000 20; needs a build/)
+#   tools/soak.sh [JOBS] [KILLS]      (default 1000 20; needs a build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${1:-1000}

@@ -11,7 +11,7 @@ with a *judge*, the same architecture with another seed, which the
 optimisation did not see. Prints a markdown table of the ratios fast /
 optimised and writes a picture sheet (content | fast | optimised per row).
 
-  scripts/fast_quality.py NET STYLE HELDOUT... -o docs/images/fast_vs_optimised.jpg [--size 512 -n 300]
+  tools/fast_quality.py NET STYLE HELDOUT... -o docs/images/fast_vs_optimised.jpg [--size 512 -n 300]
 """
 import argparse
 import json

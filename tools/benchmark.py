@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Benchmark stylize against the Python reference, and print a markdown report.
 
-Runs build/stylize_bench (the C++ engine) and scripts/reference_gatys.py (the
+Runs build/stylize_bench (the C++ engine) and tools/reference_gatys.py (the
 same algorithm in plain PyTorch, standing in for the Python tools) on the same
 synthetic, seeded images, alternately within one run, so both see the same
 machine state. Every measurement is its own subprocess, so each peak RSS is
@@ -21,7 +21,7 @@ fraction of the ceiling, and the speed-up over the reference; then every raw
 JSON result, so the table can be audited.
 
 Example:
-  /usr/bin/python3 scripts/benchmark.py --sizes 256,512 --rounds 2 --threads 2 \\
+  /usr/bin/python3 tools/benchmark.py --sizes 256,512 --rounds 2 --threads 2 \\
       --output docs/benchmark-results.md
 """
 import argparse

@@ -10,7 +10,7 @@ output frame and the previous output warped by the content flow, over
 reliable pixels, in [0,1] units), the mean style and content losses, and the
 seconds for the first and the later frames.
 
-  scripts/video_benchmark.py --stylize build/stylize --style STYLE.jpg \\
+  tools/video_benchmark.py --stylize build/stylize --style STYLE.jpg \\
       --pan IMAGE.jpg [--size 256] [--frames 8] [--iterations 100] [--modes bilinear:300,nearest:300]
 
 Each temporal mode is WARP:WEIGHT (--warp and --temporal-weight).
@@ -62,9 +62,9 @@ def main():
     work = a.work or tempfile.mkdtemp(prefix="stylize-video-")
     h = a.size * 3 // 4
     clips = {"synthetic": os.path.join(work, "synthetic"), "pan": os.path.join(work, "pan")}
-    run([os.path.join(here, "make_clip.py"), "synthetic", clips["synthetic"], "--frames", str(a.frames),
+    run([os.path.join(here, "..", "scripts", "make_clip.py"), "synthetic", clips["synthetic"], "--frames", str(a.frames),
          "--size", f"{a.size}x{h}"])
-    run([os.path.join(here, "make_clip.py"), "pan", a.pan, clips["pan"], "--frames", str(a.frames),
+    run([os.path.join(here, "..", "scripts", "make_clip.py"), "pan", a.pan, clips["pan"], "--frames", str(a.frames),
          "--size", f"{a.size}x{h}"])
     common = ["-s", str(a.size), "-n", str(a.iterations), "-q", "-j", str(a.threads)]
     if a.model:

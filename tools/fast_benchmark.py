@@ -5,7 +5,7 @@ first, which warms TorchScript's executor up), and the training throughput
 (images per second at 256 px crops, after a warm-up step), with user and
 system CPU time. Same seed, same generated images.
 
-  scripts/fast_benchmark.py [--net NET.pt] [--repeats 5] [--train-steps 12]
+  tools/fast_benchmark.py [--net NET.pt] [--repeats 5] [--train-steps 12]
 """
 import argparse
 import json

@@ -7,7 +7,7 @@ whole, and a summary by kind (convolutions, Gram products, pooling, layout
 conversions, ReLU, optimiser, other).
 
   build/stylize_bench --size 512 --evaluations 3 --warmup 1 --profile /tmp/trace.json
-  /usr/bin/python3 scripts/profile_table.py /tmp/trace.json --evaluations 3
+  /usr/bin/python3 tools/profile_table.py /tmp/trace.json --evaluations 3
 """
 import argparse
 import collections

@@ -18,7 +18,7 @@ like the style than the photo was, 0 = matched):
 A loss cannot win by overfitting the statistic it optimises: the judge's
 features differ, and every loss is scored by every family.
 
-  scripts/style_loss_study.py --out out/study --sizes 256 --budget 200
+  tools/style_loss_study.py --out out/study --sizes 256 --budget 200
 Writes OUT/results.jsonl, OUT/table.md and OUT/sheet_<size>_<variant>.jpg.
 """
 import argparse

@@ -9,10 +9,10 @@ configuration and pair, runs N evaluations and records
              (from --progress json; for the bounded L-BFGS these are the
              rejected trials, which it never keeps),
   s/eval     the run's seconds per evaluation,
-  style, content   the judge's distances (scripts/style_loss_study.py: a
+  style, content   the judge's distances (tools/style_loss_study.py: a
              VGG19 with another seed; style relative to the content's own).
 
-  scripts/optimizer_comparison.py --configs old-lbfgs=/tmp/old/stylize,lbfgs=build/stylize,\\
+  tools/optimizer_comparison.py --configs old-lbfgs=/tmp/old/stylize,lbfgs=build/stylize,\\
       adam=build/stylize:--optimizer:adam:--learning-rate:0.02 --out out/optimizers
 """
 import argparse

@@ -2,7 +2,7 @@
 # Issue 3's before/after table: runs each quality feature on a sample pair with
 # the full-size model at a modest size, and prints a markdown table of final
 # losses and time (from the --sidecar provenance) plus the images' paths.
-#   scripts/quality_table.sh [OUTDIR] [SIZE] [ITERATIONS]
+#   tools/quality_table.sh [OUTDIR] [SIZE] [ITERATIONS]
 # Losses are comparable only between variants that keep the same targets:
 # --colors luminance/match/histogram change the style targets themselves.
 set -euo pipefail

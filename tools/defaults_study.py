@@ -18,7 +18,7 @@ records, from the written PNG:
   gap       |reported - optimiser's own| / reported total loss (sidecar).
 The bar for a default: on every pair style <= 0.5 and ssim_y >= 0.25.
 
-  scripts/defaults_study.py --out out/defaults --size 256 --budget 150
+  tools/defaults_study.py --out out/defaults --size 256 --budget 150
 Writes OUT/results.jsonl, OUT/table.md and OUT/sheet_<size>.jpg.
 """
 import argparse
@@ -105,10 +105,10 @@ def ssim_y(a, b):
 
 
 def run_reference(args, content, style, out, seconds):
-    """The plain Gatys of the Python tools (scripts/reference_gatys.py: Gram,
+    """The plain Gatys of the Python tools (tools/reference_gatys.py: Gram,
     style weight 1000, relu4_2, L-BFGS without line search, clamped only
     when written) for `seconds`; returns a sidecar-like record."""
-    cmd = [sys.executable, os.path.join(REPO, "scripts", "reference_gatys.py"), "--model", args.model,
+    cmd = [sys.executable, os.path.join(REPO, "tools", "reference_gatys.py"), "--model", args.model,
            "--size", str(args.size), "--threads", str(args.threads), "--content", content, "--style", style,
            "--output", out, "--seconds", str(seconds), "--json"]
     r = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout)
