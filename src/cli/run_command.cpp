@@ -64,24 +64,6 @@ void check_output_path(const std::string& output, const std::vector<std::string>
     }
 }
 
-int largest_fitting_size(const FeatureExtractor& model, int64_t h, int64_t w, const StylizeOptions& opt,
-                         double available, MemoryPolicy policy) {
-    StylizeOptions o = opt;
-    int hi = opt.size > 0 ? opt.size : static_cast<int>(std::max(h, w)), lo = 16;
-    auto fits = [&](int size) {
-        const auto [oh, ow] = output_size(h, w, size);
-        const double need = estimate_memory_bytes(model, oh, ow, o);
-        return need + (o.checkpoint ? 0 : policy_overhead_bytes(policy, need)) <= available;
-    };
-    if (!fits(lo)) return 0;
-    while (lo < hi) {  // largest size in [lo, hi] that fits
-        const int mid = lo + (hi - lo + 1) / 2;
-        if (fits(mid)) lo = mid;
-        else hi = mid - 1;
-    }
-    return lo;
-}
-
 namespace {
 
 // Path of the running executable (/proc/self/exe), or "" if unknown.
@@ -157,131 +139,73 @@ namespace {
 
 long mib(double bytes) { return static_cast<long>(bytes / 1048576); }
 
-// The smallest tile the layers and the halo allow.
-int smallest_tile(const FeatureExtractor& model, const StylizeOptions& opt) {
-    const auto g = tile_geometry(model, run_depth(model, opt));
-    return static_cast<int>(
-        std::max(g.alignment, (effective_halo(model, opt) + g.alignment - 1) / g.alignment * g.alignment));
-}
-
-// The largest tile (a multiple of the alignment, no smaller than the halo)
-// whose run fits in `have`; 0 when none does. `smallest_need` gets what the
-// smallest tile needs.
-int largest_fitting_tile(const FeatureExtractor& model, int64_t oh, int64_t ow, const StylizeOptions& opt,
-                         double have, MemoryPolicy policy, double* smallest_need) {
-    const auto need = [&](const StylizeOptions& o) {
-        const double n = estimate_memory_bytes(model, oh, ow, o);
-        return n + policy_overhead_bytes(policy, n);
-    };
-    const auto g = tile_geometry(model, run_depth(model, opt));
-    StylizeOptions o = opt;
-    o.checkpoint = false;
-    const int64_t lowest = smallest_tile(model, opt);
-    // Tiles smaller than the image's long side only: a larger one is untiled.
-    const int64_t highest = (std::max(oh, ow) - 1) / g.alignment * g.alignment;
-    o.tile = static_cast<int>(lowest);
-    const double least = need(o);
-    if (smallest_need) *smallest_need = least;
-    if (least > have || highest < lowest) return 0;
-    int64_t lo = lowest / g.alignment, hi = highest / g.alignment;  // in units of the alignment
-    while (lo < hi) {
-        const int64_t mid = lo + (hi - lo + 1) / 2;
-        o.tile = static_cast<int>(mid * g.alignment);
-        if (need(o) <= have) lo = mid;
-        else hi = mid - 1;
-    }
-    return static_cast<int>(lo * g.alignment);
+Switch switch_of(const std::string& value) {
+    return value == "on" ? Switch::On : value == "off" ? Switch::Off : Switch::Auto;
 }
 
 }  // namespace
 
-void apply_tile_options(const FeatureExtractor& model, StylizeOptions& opt, const RunOptions& o) {
-    opt.tile = o.tile == "auto" || o.tile == "off" ? 0 : std::stoi(o.tile);
-    opt.tile_halo = o.tile_halo == "exact" ? -1 : std::stoi(o.tile_halo);
-    if (opt.tile > 0) check_tiling(model, opt);
-    else if (o.tile_halo != "exact" && o.tile == "off")
-        throw InvalidArgument("--tile-halo needs tiles: give --tile N or --tile auto");
+PlanRequest plan_request(int64_t height, int64_t width, const StylizeOptions& opt, const RunOptions& o) {
+    PlanRequest r;
+    r.content_height = height;
+    r.content_width = width;
+    r.options = opt;
+    r.checkpoint = switch_of(o.checkpoint);
+    r.tiles = o.tile == "auto" ? Switch::Auto : o.tile == "off" ? Switch::Off : Switch::On;
+    r.options.tile = r.tiles == Switch::On ? std::stoi(o.tile) : 0;
+    r.options.tile_halo = o.tile_halo == "exact" ? -1 : std::stoi(o.tile_halo);
+    r.auto_shrink = o.auto_shrink;
+    r.budget_bytes = o.memory_limit > 0 ? o.memory_limit : available_memory_bytes();
+    const auto policy = o.memory_policy;
+    r.idle_overhead = [policy](double need) { return policy_overhead_bytes(policy, need); };
+    return r;
 }
 
-void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt, const RunOptions& o) {
-    opt.checkpoint = o.checkpoint == "on";
-    apply_tile_options(model, opt, o);
-    const auto [oh, ow] = output_size(content.rgb.size(2), content.rgb.size(3), opt.size);
-    // What runs is recorded: a tile no smaller than the output is no tile.
-    if (opt.tile > 0) opt.tile = is_tiled(model, opt, oh, ow) ? static_cast<int>(effective_tile(model, opt)) : 0;
-    if (model.config().device.is_cuda()) return;  // CUDA OOM is caught during the run instead
-    const bool tiled = opt.tile > 0;
-    double need = estimate_memory_bytes(model, oh, ow, opt);
-    // Checkpointed runs keep no idle blocks; tiles are never checkpointed.
-    if (!opt.checkpoint || tiled) need += policy_overhead_bytes(o.memory_policy, need);
-    const double have = o.memory_limit > 0 ? o.memory_limit : available_memory_bytes();
-    spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB{}", need / 1048576, have / 1048576,
-                  tiled ? " (tiled)" : "");
-    if (have <= 0 || need <= have) return;
-    if (tiled && !o.auto_shrink) {
-        // Tiles the user chose: say which tile would fit, or what budget would.
-        double least = 0;
-        const int fit = largest_fitting_tile(model, oh, ow, opt, have, o.memory_policy, &least);
-        if (fit > 0)
-            throw OutOfMemory("--tile " + std::to_string(opt.tile) + ": a " + std::to_string(ow) + "x" +
-                                  std::to_string(oh) + " run in these tiles needs about " + std::to_string(mib(need)) +
-                                  " MiB but " + std::to_string(mib(have)) +
-                                  " MiB are available; the largest tile that fits is --tile " + std::to_string(fit),
-                              need, have);
-        throw OutOfMemory("--tile " + std::to_string(opt.tile) + ": a " + std::to_string(ow) + "x" +
-                              std::to_string(oh) + " run in these tiles needs about " + std::to_string(mib(need)) +
-                              " MiB but " + std::to_string(mib(have)) +
-                              " MiB are available, too little even for the smallest tile; the smallest --memory-limit "
-                              "that works is about " + std::to_string(mib(least) + 1) + " MiB (with --tile " +
-                              std::to_string(smallest_tile(model, opt)) + "; or lower --size or --lbfgs-history)",
-                          need, have);
+void fit_to_memory(const FeatureExtractor& model, int64_t height, int64_t width, StylizeOptions& opt,
+                   const RunOptions& o) {
+    const auto request = plan_request(height, width, opt, o);
+    const auto p = plan_run(model, request);
+    const auto need = p.need_bytes, have = p.budget_bytes;
+    const std::string run = "a " + std::to_string(p.width) + "x" + std::to_string(p.height) + " run";
+    if (p.checked)
+        spdlog::debug("memory estimate {:.0f} MiB, available {:.0f} MiB{}", need / 1048576, have / 1048576,
+                      p.tile > 0 ? " (tiled)" : "");
+    switch (p.outcome) {
+    case PlanOutcome::Fits: break;
+    case PlanOutcome::Checkpointed:
+        spdlog::info("{} needs about {:.0f} MiB, {:.0f} MiB are available: activation checkpointing on (about "
+                     "{:.0f} MiB, slower)", run, need / 1048576, have / 1048576, p.planned_bytes / 1048576);
+        break;
+    case PlanOutcome::Tiled:
+        spdlog::info("{} needs about {:.0f} MiB, {:.0f} MiB are available: exact tiles of {} px on (about {:.0f} "
+                     "MiB, slower; --tile off to refuse instead)", run, need / 1048576, have / 1048576, p.tile,
+                     p.planned_bytes / 1048576);
+        break;
+    case PlanOutcome::Shrunk:
+        spdlog::warn("{} needs about {:.0f} MiB but {:.0f} MiB are available: --auto-shrink lowers --size to {}", run,
+                     need / 1048576, have / 1048576, p.size);
+        break;
+    case PlanOutcome::Refused: {
+        const std::string tiles = "--tile " + std::to_string(p.tile) + ": " + run + " in these tiles needs about " +
+                                  std::to_string(mib(need)) + " MiB but " + std::to_string(mib(have)) +
+                                  " MiB are available";
+        if (p.refusal == Refusal::TileTooLarge)
+            throw OutOfMemory(tiles + "; the largest tile that fits is --tile " + std::to_string(p.largest_tile), need,
+                              have);
+        if (p.refusal == Refusal::NoTileFits)
+            throw OutOfMemory(tiles + ", too little even for the smallest tile; the smallest "
+                                  "--memory-limit that works is about " + std::to_string(mib(p.smallest_budget) + 1) +
+                                  " MiB (with --tile " + std::to_string(p.smallest_tile) +
+                                  "; or lower --size or --lbfgs-history)", need, have);
+        throw OutOfMemory("a " + std::to_string(p.width) + "x" + std::to_string(p.height) + " run needs about " +
+                              std::to_string(mib(p.planned_bytes)) + " MiB but " + std::to_string(mib(have)) +
+                              " MiB are available; the largest --size that fits is " + std::to_string(p.largest_size) +
+                              " (or pass --auto-shrink, or lower --lbfgs-history" +
+                              (p.why_not_tiled.empty() ? std::string() : "; tiles cannot help: " + p.why_not_tiled) +
+                              ")", p.planned_bytes, have);
     }
-    if (o.checkpoint == "auto" && !tiled) {
-        StylizeOptions with = opt;
-        with.checkpoint = true;
-        const double need_ckpt = estimate_memory_bytes(model, oh, ow, with);
-        if (need_ckpt <= have) {
-            spdlog::info("a {}x{} run needs about {:.0f} MiB, {:.0f} MiB are available: activation checkpointing "
-                         "on (about {:.0f} MiB, slower)",
-                         ow, oh, need / 1048576, have / 1048576, need_ckpt / 1048576);
-            opt.checkpoint = true;
-            return;
-        }
     }
-    if (o.tile == "auto" && !tiled && why_not_tileable(opt).empty()) {
-        const int fit = largest_fitting_tile(model, oh, ow, opt, have, o.memory_policy, nullptr);
-        if (fit > 0) {
-            StylizeOptions with = opt;
-            with.tile = fit;
-            with.checkpoint = false;
-            spdlog::info("a {}x{} run needs about {:.0f} MiB, {:.0f} MiB are available: exact tiles of {} px on "
-                         "(about {:.0f} MiB, slower; --tile off to refuse instead)",
-                         ow, oh, need / 1048576, have / 1048576, fit,
-                         estimate_memory_bytes(model, oh, ow, with) / 1048576);
-            opt = with;
-            return;
-        }
-    }
-    if (o.checkpoint == "auto" && !tiled) {
-        StylizeOptions with = opt;
-        with.checkpoint = true;
-        opt.checkpoint = true;  // shrink below with the smaller footprint
-        need = estimate_memory_bytes(model, oh, ow, with);
-    }
-    const int fit = largest_fitting_size(model, content.rgb.size(2), content.rgb.size(3), opt, have, o.memory_policy);
-    if (o.auto_shrink && fit >= 16) {
-        spdlog::warn("a {}x{} run needs about {:.0f} MiB but {:.0f} MiB are available: --auto-shrink lowers --size to {}",
-                     ow, oh, need / 1048576, have / 1048576, fit);
-        opt.size = fit;
-        return;
-    }
-    const auto why = why_not_tileable(opt);
-    throw OutOfMemory("a " + std::to_string(ow) + "x" + std::to_string(oh) + " run needs about " +
-                          std::to_string(mib(need)) + " MiB but " + std::to_string(mib(have)) +
-                          " MiB are available; the largest --size that fits is " + std::to_string(fit) +
-                          " (or pass --auto-shrink, or lower --lbfgs-history" +
-                          (o.tile == "auto" && !why.empty() ? "; tiles cannot help: " + why : std::string()) + ")",
-                      need, have);
+    opt = planned_options(request, p);
 }
 
 std::string targets_key(const JobSpec& job) {
@@ -323,7 +247,7 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
     torch::Tensor init;
     if (!job.options.init_image.empty()) init = load_image(job.options.init_image, lo).rgb;
     const auto spatial = load_spatial_control(job.options, content, job.styles, styles, lo);
-    fit_to_memory(model, content, opt, o);
+    fit_to_memory(model, content.rgb.size(2), content.rgb.size(3), opt, o);
     if (opt.checkpoint && o.memory_policy == MemoryPolicy::System && return_freed_memory_promptly())
         spdlog::debug("checkpointing: freed memory goes back to the system at once (glibc mmap threshold 1 MiB)");
     keep_peak_low(opt.checkpoint);  // recycle: checkpointed runs keep no idle blocks

@@ -8,6 +8,7 @@
 #include "progress_printer.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/image_io.hpp"
+#include "stylize/run_plan.hpp"
 
 namespace stylize::cli {
 
@@ -61,17 +62,16 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
 /// How progress is shown: --progress, or none with --quiet.
 ProgressMode progress_mode(const RunOptions& o);
 
-/// Sets opt.tile and opt.tile_halo from --tile and --tile-halo and checks
-/// them against the model (InvalidArgument naming the option).
-void apply_tile_options(const FeatureExtractor& model, StylizeOptions& opt, const RunOptions& o);
+/// The memory plan's request for a run of `opt` on an image of height x
+/// width: --checkpoint, --tile, --tile-halo, --auto-shrink, --memory-limit
+/// (else the available memory) and the memory policy's idle blocks.
+PlanRequest plan_request(int64_t height, int64_t width, const StylizeOptions& opt, const RunOptions& o);
 
-/// Sizes the run to the memory available (CPU): sets opt.checkpoint and the
-/// tiles from --checkpoint and --tile; when the run would not fit, turns
-/// checkpointing on (auto), else exact tiles (--tile auto), else lowers
-/// opt.size (--auto-shrink), else throws OutOfMemory with advice. An
-/// explicit --tile that does not fit names the largest tile that would, or
-/// the smallest --memory-limit.
-void fit_to_memory(const FeatureExtractor& model, const LoadedImage& content, StylizeOptions& opt,
+/// Plans the run (plan_run: checkpointing, tiles, size; CPU only), logs what
+/// it turned on, and sets opt to the planned options; a run that does not
+/// fit throws OutOfMemory with what would fit (the largest tile or size, or
+/// the smallest --memory-limit).
+void fit_to_memory(const FeatureExtractor& model, int64_t height, int64_t width, StylizeOptions& opt,
                    const RunOptions& o);
 
 /// "<dir>/<stem>.partial<ext>" for out = "<dir>/<stem><ext>".
@@ -82,10 +82,5 @@ std::string intermediate_path(const std::string& output, int evaluation);
 /// Throws InvalidArgument if `output` has an unsupported extension or names
 /// one of `inputs` (the same file, however spelled).
 void check_output_path(const std::string& output, const std::vector<std::string>& inputs, int bit_depth);
-
-/// Lowers opt.size until the memory estimate fits `available` bytes. Returns
-/// the largest long side that fits, or 0 if none >= 16 does.
-int largest_fitting_size(const FeatureExtractor& model, int64_t content_h, int64_t content_w,
-                         const StylizeOptions& opt, double available, MemoryPolicy policy = MemoryPolicy::System);
 
 }  // namespace stylize::cli

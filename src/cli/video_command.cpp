@@ -180,12 +180,8 @@ int video_command(VideoOptions& o) {
     release_idle_memory();
     install_signal_handlers();
     check_layers(model, opt);
-    {
-        LoadedImage first;  // every frame has the first one's size
-        first.rgb = torch::empty({1, 3, info.height, info.width});
-        fit_to_memory(model, first, opt, o.run);  // may lower opt.size (--auto-shrink)
-        keep_peak_low(opt.checkpoint);
-    }
+    fit_to_memory(model, info.height, info.width, opt, o.run);  // every frame has the first one's size
+    keep_peak_low(opt.checkpoint);
     const auto [out_h, out_w] = output_size(info.height, info.width, opt.size);
     FrameOutput output(o, out_w, out_h, fps);
 
