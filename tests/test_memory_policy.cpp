@@ -11,17 +11,13 @@
 using namespace stylize;
 
 TEST_CASE("recycled memory: later evaluations reuse the large blocks of earlier ones", "[engine]") {
-#if defined(__SANITIZE_ADDRESS__)
-    WARN("AddressSanitizer build: the recycling policy is off (the sanitizer checks every tensor)");
-    return;
-#endif
     // Process-wide, as in the CLI; the other tests of this binary run under it too.
     REQUIRE(cli::install_memory_policy(cli::MemoryPolicy::Recycle));
     auto model = FeatureExtractor::load(fixtures::model());
     StylizeOptions o;
     o.size = 256;  // block 1's maps are 2 MB: "large" blocks
     o.iterations = 8;
-    std::vector<cli::MemoryStats> stats;
+    std::vector<MemoryStats> stats;
     Hooks hooks;
     hooks.before_evaluation = cli::before_evaluation;
     hooks.on_progress = [&](const Progress&) {
