@@ -126,8 +126,8 @@ inline stylize::FeatureExtractor vgg_stack(const std::vector<int>& cfg, int pool
             kinds.push_back(LayerKind::Pool);
             continue;
         }
-        auto weight = torch::zeros({v, c, 3, 3}), bias = torch::zeros({v});
-        if (weight_std > 0) weight.normal_(0, weight_std), bias.normal_(0, weight_std / 5);
+        auto weight = weight_std > 0 ? torch::randn({v, c, 3, 3}) * weight_std : torch::zeros({v, c, 3, 3});
+        auto bias = weight_std > 0 ? torch::randn({v}) * (weight_std / 5) : torch::zeros({v});
         layers.push_back(Layer{"", LayerKind::Conv, weight, bias, 1});
         layers.push_back(Layer{"", LayerKind::Relu, {}, {}, 0});
         kinds.push_back(LayerKind::Conv);

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The installed tool, as a user or a distribution gets it:
-#   install_check.sh BUILD_DIR WORK_DIR
+#   install_check.sh BUILD_DIR WORK_DIR [MODEL]
 # `cmake --install` into a prefix (binary, bash completion, man page when
-# help2man was found, the model folder), the completion script completes, and
-# `cpack -G DEB` makes a package whose unpacked binary runs.
+# help2man was found, the model folder), the completion script completes,
+# `cpack -G DEB` makes a package whose unpacked binary runs, and a program
+# that links the installed library through find_package(stylize) builds and
+# (given MODEL) stylizes.
 set -euo pipefail
-build="$1" work="$2"
+build="$1" work="$2" model="${3:-}"
 rm -rf "$work" && mkdir -p "$work"
 fail() { echo "install_check: $*" >&2; exit 1; }
 
@@ -44,4 +46,19 @@ dpkg-deb -x "$deb" "$work/root"
 bin=$(find "$work/root" -path '*/bin/stylize' -print -quit)
 grep -q '^stylize ' <<< "$("$bin" --version)" || fail "the packaged binary does not run"
 [ -n "$(find "$work/root" -path '*bash-completion/completions/stylize')" ] || fail "the package has no completion"
-echo "install_check: ok ($(basename "$deb"))"
+
+# The library: headers, static libraries and the CMake package.
+[ -f "$work/prefix/include/stylize/engine.hpp" ] || fail "no headers"
+cfg=$(find "$work/prefix" -name stylizeConfig.cmake -print -quit)
+[ -n "$cfg" ] || fail "no stylizeConfig.cmake"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+generator=()
+command -v ninja > /dev/null && generator=(-G Ninja)
+cmake -S "$here/consumer" -B "$work/consumer" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/consumer.log" 2>&1 || { cat "$work/consumer.log" >&2; fail "find_package(stylize) failed"; }
+cmake --build "$work/consumer" >> "$work/consumer.log" 2>&1 || { cat "$work/consumer.log" >&2; fail "the consumer does not build"; }
+if [ -n "$model" ]; then
+  out=$("$work/consumer/consumer" "$model") || fail "the consumer does not run: $out"
+  grep -q '^consumer: 3 evaluations' <<< "$out" || fail "the consumer: $out"
+fi
+echo "install_check: ok ($(basename "$deb"), find_package(stylize))"
