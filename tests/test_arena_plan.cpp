@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "arena_plan.hpp"
+#include "memory/arena_plan.hpp"
 
 using stylize::ArenaPlan;
 using stylize::BlockLife;

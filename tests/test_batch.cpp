@@ -6,9 +6,9 @@
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
-#include "batch_command.hpp"
+#include "commands/batch_command.hpp"
 #include "fixtures.hpp"
-#include "jobs_file.hpp"
+#include "commands/jobs_file.hpp"
 #include "json_output.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"

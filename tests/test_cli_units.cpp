@@ -11,12 +11,12 @@
 #include <c10/util/Exception.h>
 #include <catch2/catch.hpp>
 
-#include "batch_command.hpp"
+#include "commands/batch_command.hpp"
 #include "exit_codes.hpp"
 #include "fixtures.hpp"
 #include "options_binding.hpp"
 #include "progress_printer.hpp"
-#include "run_command.hpp"
+#include "commands/run_command.hpp"
 #include "stylize/errors.hpp"
 
 using namespace stylize;

@@ -3,7 +3,7 @@
 #include <torch/types.h>
 
 #include "fixtures.hpp"
-#include "segment_plan.hpp"
+#include "memory/segment_plan.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/fast_training.hpp"

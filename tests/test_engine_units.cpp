@@ -4,10 +4,10 @@
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
-#include "evaluator.hpp"
+#include "run/evaluator.hpp"
 #include "fixtures.hpp"
-#include "loss_terms.hpp"
-#include "style_statistic.hpp"
+#include "loss/loss_terms.hpp"
+#include "loss/style_statistic.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/losses.hpp"
 

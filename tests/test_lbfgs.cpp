@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "lbfgs.hpp"
+#include "run/lbfgs.hpp"
 
 using namespace stylize;
 

@@ -1,10 +1,10 @@
-// The model metadata reader (src/model_metadata.cpp): the exporter's shape,
+// The model metadata reader (src/model/model_metadata.cpp): the exporter's shape,
 // the fields it validates, and text that is not JSON.
 #include <catch2/catch.hpp>
 
 #include <string>
 
-#include "model_metadata.hpp"
+#include "model/model_metadata.hpp"
 #include "stylize/errors.hpp"
 
 using stylize::ModelError;

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "fixtures.hpp"
-#include "recycling_allocator.hpp"
+#include "memory/recycling_allocator.hpp"
 #include "stylize/engine.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -176,6 +176,13 @@ TEST_CASE("recycling allocator: the fallback reuses idle blocks; tight mode unma
         CHECK(pages.mapped_bytes() == 4 * MiB);
     }
     CHECK(pages.mapped.empty());
+    // Raw allocations (c10 frees them by address alone), large and small.
+    a.set_tight(false);
+    void* raw = a.raw_allocate(3 * MiB);
+    CHECK(pages.mapped_bytes() == 3 * MiB);
+    a.raw_deallocate(raw);
+    CHECK(a.stats().idle_bytes == 3 * MiB);
+    a.raw_deallocate(a.raw_allocate(100));
     // Small requests are not its business: c10's own allocation.
     const size_t maps = pages.maps;
     auto small = a.allocate(1000);

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "fixtures.hpp"
-#include "segment_plan.hpp"
+#include "memory/segment_plan.hpp"
 
 using namespace stylize;
 

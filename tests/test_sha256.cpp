@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "sha256.hpp"
+#include "model/sha256.hpp"
 
 using stylize::detail::Sha256;
 using stylize::detail::sha256_hex;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
-#include "style_statistic.hpp"
+#include "loss/style_statistic.hpp"
 #include "stylize/losses.hpp"
 
 using namespace stylize;

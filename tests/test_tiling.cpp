@@ -4,16 +4,16 @@
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
-#include "evaluator.hpp"
+#include "run/evaluator.hpp"
 #include "fixtures.hpp"
-#include "loss_terms.hpp"
-#include "style_statistic.hpp"
+#include "loss/loss_terms.hpp"
+#include "loss/style_statistic.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
 #include "stylize/memory_estimate.hpp"
 #include "stylize/tiling.hpp"
-#include "tile_plan.hpp"
+#include "tiles/tile_plan.hpp"
 
 using namespace stylize;
 using fixtures::TempDir;

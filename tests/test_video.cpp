@@ -13,7 +13,7 @@
 #include "fixtures.hpp"
 #include "stylize/image_io.hpp"
 #include "stylize/video_io.hpp"
-#include "video_state.hpp"
+#include "commands/video_state.hpp"
 
 using namespace stylize;
 namespace fs = std::filesystem;

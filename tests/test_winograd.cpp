@@ -6,11 +6,11 @@
 #include <torch/autograd.h>
 #include <torch/types.h>
 
-#include "blocked_layout.hpp"
+#include "model/blocked_layout.hpp"
 #include "fixtures.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/model.hpp"
-#include "winograd_conv.hpp"
+#include "model/winograd_conv.hpp"
 
 using namespace stylize;
 

@@ -57,7 +57,7 @@ struct Hooks {
     std::function<bool()> should_cancel;
     /// Called before every evaluation, after should_cancel, with the
     /// evaluation's 0-based index within its scale (an application can
-    /// recycle memory there; see src/recycling_allocator.hpp).
+    /// recycle memory there; see src/memory/recycling_allocator.hpp).
     std::function<void(int index_in_scale)> before_evaluation;
     /// Called with the current image (1,3,H,W in [0,1], CPU) every
     /// `intermediate_every` evaluations, if both are set.

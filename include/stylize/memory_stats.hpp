@@ -1,5 +1,5 @@
 #pragma once
-// What the recycling allocator (src/recycling_allocator.hpp) reports about
+// What the recycling allocator (src/memory/recycling_allocator.hpp) reports about
 // the large blocks of memory it holds.
 #include <cstddef>
 

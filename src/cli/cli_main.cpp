@@ -12,19 +12,19 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "apply_command.hpp"
-#include "batch_command.hpp"
-#include "compare_command.hpp"
+#include "commands/apply_command.hpp"
+#include "commands/batch_command.hpp"
+#include "commands/compare_command.hpp"
 #include "completion.hpp"
 #include "exit_codes.hpp"
 #include "reproducible_mode.hpp"
-#include "run_command.hpp"
+#include "commands/run_command.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
 #include "stylize/model.hpp"
 #include "stylize/runtime_info.hpp"
-#include "train_command.hpp"
-#include "video_command.hpp"
+#include "commands/train_command.hpp"
+#include "commands/video_command.hpp"
 
 namespace stylize::cli {
 namespace {

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "recycling_allocator.hpp"
+#include "memory/recycling_allocator.hpp"
 
 #if defined(__GLIBC__)
 #include <malloc.h>

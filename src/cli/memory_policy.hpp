@@ -10,7 +10,7 @@
 // time in the kernel on a Xeon (docs/BENCHMARKS.md).
 //
 // Recycle (the default) installs the library's recycling allocator
-// (src/recycling_allocator.hpp) as LibTorch's CPU allocator: from the second
+// (src/memory/recycling_allocator.hpp) as LibTorch's CPU allocator: from the second
 // evaluation of a scale on, the large blocks come from one planned arena,
 // without touching the kernel. System leaves glibc as it is.
 #include <cstddef>

@@ -2,7 +2,7 @@
 // Provenance of a job's output as a JSON object: the sidecar file, and the
 // fields of a batch report line.
 #include "json_output.hpp"
-#include "run_command.hpp"
+#include "commands/run_command.hpp"
 
 namespace stylize::cli {
 

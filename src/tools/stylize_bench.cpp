@@ -34,12 +34,12 @@
 #include "stylize/image_io.hpp"
 #include "stylize/model_loader.hpp"
 #include "stylize/network_shape.hpp"
-#include "blocked_layout.hpp"
+#include "model/blocked_layout.hpp"
 #include "stylize/runtime_info.hpp"
-#include "winograd_conv.hpp"
-#include "evaluator.hpp"
-#include "loss_terms.hpp"
-#include "style_statistic.hpp"
+#include "model/winograd_conv.hpp"
+#include "run/evaluator.hpp"
+#include "loss/loss_terms.hpp"
+#include "loss/style_statistic.hpp"
 #include "stylize/tiling.hpp"
 
 using namespace stylize;

@@ -1,4 +1,4 @@
-// libFuzzer target for src/image_header.cpp: read_image_dimensions(bytes).
+// libFuzzer target for src/io/image_header.cpp: read_image_dimensions(bytes).
 //
 // The reader sees untrusted file headers (the first 64 KiB of every input
 // image), so it must never read out of bounds (ASan + _GLIBCXX_ASSERTIONS),

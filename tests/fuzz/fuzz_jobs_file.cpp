@@ -1,4 +1,4 @@
-// libFuzzer target for src/cli/jobs_file.cpp: split_words and parse_jobs_file.
+// libFuzzer target for src/cli/commands/jobs_file.cpp: split_words and parse_jobs_file.
 //
 // Tokenizer rules (from jobs_file.cpp): outside quotes, blanks (space, tab,
 // CR, LF) separate words, '#' at the start of a word begins a comment, and a
@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/jobs_file.hpp"
+#include "cli/commands/jobs_file.hpp"
 #include "stylize/errors.hpp"
 
 using stylize::InvalidArgument;

@@ -1,5 +1,5 @@
 // libFuzzer target for the untrusted JSON stylize reads and writes: the model
-// metadata reader (src/model_metadata.cpp, nlohmann-json underneath) and the
+// metadata reader (src/model/model_metadata.cpp, nlohmann-json underneath) and the
 // CLI's JSON writer (src/cli/json_output.hpp).
 //
 // Properties checked on every input:
@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/json_output.hpp"
-#include "model_metadata.hpp"
+#include "model/model_metadata.hpp"
 #include "stylize/errors.hpp"
 
 namespace {

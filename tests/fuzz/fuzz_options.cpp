@@ -1,4 +1,4 @@
-// libFuzzer target for src/options.cpp: parse_layer_list, parse_number_list
+// libFuzzer target for src/run/options.cpp: parse_layer_list, parse_number_list
 // and validate(StylizeOptions).
 //
 // The whole input is first given, as text, to both list parsers (so the seeds
@@ -13,7 +13,7 @@
 //  - parse_number_list: one finite, >= 0 number per comma-separated item.
 //  - validate: every field inside the range its error message states, and the
 //    layer / blend weights can be normalised (their sum is finite), as
-//    src/engine.cpp divides each weight by the sum.
+//    src/run/engine.cpp divides each weight by the sum.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cfloat>

@@ -27,7 +27,7 @@ def write(target, files):
 
 
 # --- fuzz_json: metadata as scripts/export_vgg19.py writes it, plus odd corners
-# (the target reads it with src/model_metadata.cpp).
+# (the target reads it with src/model/model_metadata.cpp).
 def vgg_layer_names(cfg):
     names, block, idx = [], 1, 1
     for v in cfg:

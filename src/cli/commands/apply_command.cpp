@@ -1,0 +1,138 @@
+#include "commands/apply_command.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "commands/batch_command.hpp"
+#include "exit_codes.hpp"
+#include "json_output.hpp"
+#include "memory_policy.hpp"
+#include "progress_printer.hpp"
+#include "commands/run_command.hpp"
+#include "signals.hpp"
+#include "stylize/engine.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/image_io.hpp"
+#include "stylize/image_ops.hpp"
+#include "stylize/transform_net.hpp"
+
+namespace fs = std::filesystem;
+
+namespace stylize::cli {
+
+void setup_apply_command(CLI::App& app, ApplyOptions& o) {
+    app.add_option("network", o.network, "A network made by stylize train (.pt)")->required();
+    app.add_option("contents", o.contents, "Content images: files, folders or globs")->required()->expected(1, 1 << 20);
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("-O,--output-dir", o.output_dir, "Folder for the outputs (created if missing)")->required();
+    app.add_option("--name", o.name_pattern, "Output name pattern: {content} {style} (the network's name) {index}")
+        ->capture_default_str();
+    app.add_flag("--skip-existing", o.skip_existing, "Skip images whose output exists (resume)");
+    app.add_option("--report", o.report, "Write one JSON line per image to this file");
+    app.add_option("--shard", o.shard, "Run only slice K of N of the images, e.g. 2/8");
+    app.add_option("-s,--size", o.size, "Long side of the output in pixels (0 = the content's size)")
+        ->capture_default_str();
+    app.add_option("--bit-depth", o.bit_depth, "8, or 16 for .png/.tif")->capture_default_str();
+    app.add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality 1-100")->capture_default_str();
+    app.add_option("--max-pixels", o.max_pixels, "Refuse input images with more pixels than this")
+        ->capture_default_str();
+    app.add_option("--device", o.run.job.engine.device, "auto|cpu|cuda|cuda:N")->capture_default_str();
+    app.add_option("-j,--threads", o.run.threads, "CPU threads (0 = all cores)")->capture_default_str();
+    app.add_flag("-q,--quiet", o.run.quiet, "No progress or info messages");
+    app.add_flag("-v,--verbose", o.run.verbose, "More detail");
+}
+
+int apply_command(ApplyOptions& o) {
+    if (o.size < 0) throw InvalidArgument("--size must be >= 0, got " + std::to_string(o.size));
+    if (o.size > 0 && o.size < kTransformNetMinSide)
+        throw InvalidArgument("--size must be 0 or at least " + std::to_string(kTransformNetMinSide));
+    if (o.bit_depth != 8 && o.bit_depth != 16)
+        throw InvalidArgument("--bit-depth must be 8 or 16, got " + std::to_string(o.bit_depth));
+    if (o.jpeg_quality < 1 || o.jpeg_quality > 100)
+        throw InvalidArgument("--jpeg-quality must be between 1 and 100, got " + std::to_string(o.jpeg_quality));
+    int shard_k = 1, shard_n = 1;
+    if (!o.shard.empty()) std::tie(shard_k, shard_n) = parse_shard(o.shard);
+    const auto contents = expand_inputs(o.contents, "content");
+    const std::vector<std::string> style_name{o.network};
+    std::vector<std::string> outputs;
+    std::map<std::string, size_t> seen;
+    for (size_t i = 0; i < contents.size(); ++i) {
+        outputs.push_back((fs::path(o.output_dir) /
+                           format_output_name(o.name_pattern, contents[i], style_name, static_cast<int>(i) + 1)).string());
+        const auto key = fs::path(outputs.back()).lexically_normal().string();
+        if (seen.count(key))
+            throw InvalidArgument("images " + std::to_string(seen[key] + 1) + " and " + std::to_string(i + 1) +
+                                  " would both write " + key + "; put {index} in --name");
+        seen[key] = i;
+        check_output_path(outputs.back(), {contents[i], o.network}, o.bit_depth);
+    }
+    check_process_options(o.run);
+    apply_threads(o.run.threads);
+    install_memory_policy(o.run.memory_policy);  // without it, page faults triple the time (issue 13)
+    auto net = TransformNet::load(o.network);
+    net.to(resolve_device(o.run.job.engine.device));
+    fs::create_directories(o.output_dir);
+    install_signal_handlers();
+    std::ofstream report = open_report(o.report);
+    int ok = 0, skipped = 0, failed = 0, done = 0, mine = 0;
+    for (size_t i = 0; i < contents.size(); ++i)
+        if (static_cast<int>(i % static_cast<size_t>(shard_n)) == shard_k - 1) ++mine;
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < contents.size(); ++i) {
+        if (static_cast<int>(i % static_cast<size_t>(shard_n)) != shard_k - 1) continue;
+        if (const int sig = pending_signal()) return sig == SIGTERM ? kTerminated : kInterrupted;
+        ++done;
+        std::string status = "ok", error;
+        double seconds = 0;
+        std::error_code ec;
+        if (o.skip_existing && fs::exists(outputs[i], ec)) {
+            status = "skipped";
+            ++skipped;
+        } else {
+            try {
+                LoadOptions lo;
+                lo.max_pixels = o.max_pixels;
+                auto image = load_image(contents[i], lo).rgb;
+                if (o.size > 0) image = resize_long_side(image, o.size).clamp(0, 1);
+                const auto t0 = std::chrono::steady_clock::now();
+                const auto out = net.stylize(image);
+                seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                SaveOptions so;
+                so.bit_depth = o.bit_depth;
+                so.jpeg_quality = o.jpeg_quality;
+                save_image(outputs[i], out, so);
+                ++ok;
+                spdlog::info("[{}/{}] {} -> {} ({:.2f} s)", done, mine, contents[i], outputs[i], seconds);
+            } catch (const std::exception& e) {
+                const auto failure = job_failure(e);
+                status = failure.status;
+                error = failure.message;
+                ++failed;
+                spdlog::error("[{}/{}] {} failed: {}", done, mine, contents[i], error);
+            }
+        }
+        if (report.is_open()) {
+            Json line;
+            line["index"] = static_cast<int>(i) + 1;
+            line["content"] = contents[i];
+            line["output"] = outputs[i];
+            line["network"] = o.network;
+            line["status"] = status;
+            line["error"] = error.empty() ? Json() : Json(error);
+            line["seconds"] = seconds;
+            report << dump_json(line) << "\n";
+            report.flush();
+        }
+    }
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("apply: {} image(s): {} ok, {} skipped, {} failed in {}", mine, ok, skipped, failed,
+                 format_duration(total));
+    return failed ? kPartial : kOk;
+}
+
+}  // namespace stylize::cli

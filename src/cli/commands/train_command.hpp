@@ -1,0 +1,40 @@
+#pragma once
+// `stylize train STYLE... --content-dir DIR -o NET.pt`: fast mode's
+// training (fast_training.hpp), with progress and ETA, checkpoints (also on
+// Ctrl-C), --resume, validation images, and a loss log and plot.
+#include <string>
+#include <vector>
+
+#include "commands/run_command.hpp"
+
+namespace stylize::cli {
+
+struct TrainOptions {
+    std::vector<std::string> styles;
+    std::vector<std::string> contents;  ///< --content-dir: folders, globs or files
+    std::string output;
+    int crop = 256;
+    int batch = 4;
+    int steps = 2000;
+    double learning_rate = 1e-3;
+    int width = 32;
+    int blocks = 5;
+    uint64_t seed = 0;
+    int checkpoint_every = 200;
+    std::string resume;
+    std::string validation;
+    int validate_every = 100;
+    int log_every = 10;
+    std::string log_dir;  ///< default: OUTPUT's stem + "-training" beside it
+    RunOptions run;       ///< model, device, threads, messages, and the loss options in run.job
+};
+
+void setup_train_command(CLI::App& app, TrainOptions& o);
+
+/// Returns kOk, or kInterrupted/kTerminated after saving a checkpoint.
+int train_command(TrainOptions& o);
+
+/// The folder for the log, plot, validation images and checkpoint.
+std::string training_dir(const TrainOptions& o);
+
+}  // namespace stylize::cli

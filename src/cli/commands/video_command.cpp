@@ -1,0 +1,358 @@
+#include "commands/video_command.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "exit_codes.hpp"
+#include "commands/fast_video.hpp"
+#include "commands/video_frames.hpp"
+#include "json_output.hpp"
+#include "mask_inputs.hpp"
+#include "memory_policy.hpp"
+#include "progress_printer.hpp"
+#include "provenance.hpp"
+#include "signals.hpp"
+#include "model/sha256.hpp"
+#include "commands/video_state.hpp"
+#include "stylize/errors.hpp"
+#include "stylize/image_ops.hpp"
+#include "stylize/temporal.hpp"
+#include "stylize/video_io.hpp"
+
+namespace fs = std::filesystem;
+
+namespace stylize::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+
+// Between two frames: the flows of the content frames, the reliable pixels,
+// and the previous frame's state (its unclamped optimised image) warped onto
+// the current one.
+struct Transition {
+    torch::Tensor backward, mask, warped;
+};
+
+Transition transition(OpticalFlow& flow, const torch::Tensor& previous_content, const torch::Tensor& content,
+                      const torch::Tensor& previous_state, WarpInterpolation interpolation) {
+    torch::NoGradGuard no_grad;
+    const int64_t h = previous_state.size(2), w = previous_state.size(3);
+    const auto prev = resize_image(previous_content, h, w).clamp(0, 1);
+    const auto cur = resize_image(content, h, w).clamp(0, 1);
+    Transition t;
+    t.backward = flow.compute(cur, prev);
+    t.mask = reliable_mask(t.backward, flow.compute(prev, cur));
+    t.warped = warp_image(previous_state, t.backward, interpolation);
+    return t;
+}
+
+// The output as written (rounded to the bit depth): what the warping error
+// of the next frame compares with, whether the frame was written by this run
+// or read back on resuming.
+torch::Tensor as_written(const torch::Tensor& image, int bit_depth) { return quantise(image, bit_depth); }
+
+std::string eta_text(double seconds) { return seconds < 0 ? "?" : format_duration(seconds); }
+
+// What a saved state belongs to: the inputs, the model and every option that
+// shapes the frames. A state left by another run is not used on resuming.
+std::string run_key(const JobSpec& job, const FeatureExtractor& model, const VideoOptions& o) {
+    auto record = provenance_record(job, model, nullptr);
+    record["video"] = {{"temporal_weight", o.temporal_weight}, {"frame_iterations", o.frame_iterations},
+                       {"frame_init", o.frame_init}, {"flow", to_string(o.flow)}, {"warp", to_string(o.warp)}};
+    return detail::sha256_hex(dump_json(record));
+}
+
+Json losses_json(const LossTerms& l) {
+    return {{"total", l.total}, {"content", l.content}, {"style", l.style}, {"tv", l.tv}, {"temporal", l.temporal}};
+}
+
+}  // namespace
+
+void setup_video_command(CLI::App& app, VideoOptions& o) {
+    app.add_option("input", o.input, "Video file, folder of frames, or glob (quoted)")->required();
+    app.add_option("styles", o.styles,
+                   "Style image(s); several are blended (see --style-blend). None with --fast-model");
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.add_option("-o,--output", o.output, "Output video (.avi .mp4 .mov .mkv) or folder of numbered frames")
+        ->required();
+    const std::string group = "Video";
+    app.add_option("--temporal-weight", o.temporal_weight,
+                   "Weight of the temporal loss against the warped previous frame (0 = off)")
+        ->capture_default_str()->group(group);
+    app.add_option("--frame-iterations", o.frame_iterations,
+                   "Evaluations for each frame that starts from the warped previous frame")
+        ->capture_default_str()->group(group);
+    add_choice(app, "--frame-init", o.frame_init,
+               "Frames after the first start from the warped previous frame, or from scratch as --init says",
+               {"warped", "content"})->group(group);
+    add_choice(app, "--flow", o.flow, "Optical flow of the content frames",
+               {{"dis", FlowMethod::DIS}, {"farneback", FlowMethod::Farneback}})->group(group);
+    add_choice(app, "--warp", o.warp, "How the previous frame is resampled along the flow",
+               {{"bilinear", WarpInterpolation::Bilinear}, {"nearest", WarpInterpolation::Nearest}})->group(group);
+    app.add_option("--fps", o.fps, "Output frame rate (0 = the input's; 25 for folders)")
+        ->capture_default_str()->group(group);
+    app.add_option("--max-frames", o.max_frames, "Stylize at most this many frames (0 = all)")
+        ->capture_default_str()->group(group);
+    add_choice(app, "--frame-format", o.frame_format, "Image format of folder outputs", {"png", "jpg"})->group(group);
+    app.add_flag("--skip-existing", o.skip_existing,
+                 "Folder outputs: keep frames already written and go on from them (resume)")->group(group);
+    app.add_option("--report", o.report, "Write one JSON line per frame to this file")->group(group);
+    app.add_option("--fast-model", o.fast_model,
+                   "A network made by stylize train: each frame is one forward pass (fast mode) instead of an "
+                   "optimisation; no temporal loss, so more flicker (docs/guides/fast-mode.md)")
+        ->group(group);
+    // The temporal weight and frame schedule were measured with the Gram
+    // loss, style weight 1000 and relu4_2 content (docs/BENCHMARKS.md,
+    // Video); video keeps them as its defaults.
+    o.run.job.engine.style_loss = kVideoStyleLoss;
+    o.run.job.engine.style_weight = kVideoStyleWeight;
+    o.run.job.content_layers = kVideoContentLayers;
+    bind_job_options(app, o.run.job);
+    bind_process_options(app, o.run);
+}
+
+void check_video_options(const VideoOptions& o) {
+    check_process_options(o.run);
+    if (!std::isfinite(o.temporal_weight) || o.temporal_weight < 0)
+        throw InvalidArgument("--temporal-weight must be a finite number >= 0");
+    if (o.frame_iterations < 1) throw InvalidArgument("--frame-iterations must be >= 1");
+    if (!std::isfinite(o.fps) || o.fps < 0 || o.fps > 1000) throw InvalidArgument("--fps must be in [0, 1000]");
+    if (o.max_frames < 0) throw InvalidArgument("--max-frames must be >= 0");
+    const auto kind = video_output_kind(o.output);
+    if (o.skip_existing && kind != VideoOutputKind::Folder)
+        throw InvalidArgument("--skip-existing needs a folder output (numbered frames), not the video file " +
+                              o.output);
+    if (o.run.job.save_every > 0)
+        throw InvalidArgument("--save-every is for single images; stylize video writes every frame as it finishes");
+    if (o.run.job.bit_depth == 16 && (kind != VideoOutputKind::Folder || o.frame_format != "png"))
+        throw InvalidArgument("--bit-depth 16 needs a folder output with --frame-format png");
+    // Never write over the input, nor among the input frames.
+    std::error_code ec;
+    auto same = [&](const std::string& a, const std::string& b) {
+        return fs::exists(a, ec) && fs::exists(b, ec) ? fs::equivalent(a, b, ec)
+                                                      : fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+    };
+    if (kind == VideoOutputKind::VideoFile && (same(o.input, o.output) || same(o.input, partial_path(o.output))))
+        throw InvalidArgument("--output " + o.output + " would overwrite the input video; choose another name");
+    if (kind == VideoOutputKind::Folder && (fs::is_directory(o.input, ec) || is_glob(o.input))) {
+        const std::string input_folder =
+            fs::is_directory(o.input, ec) ? o.input : fs::path(o.input).parent_path().string();
+        if (same(input_folder.empty() ? "." : input_folder, o.output))
+            throw InvalidArgument("--output " + o.output + " is the folder of the input frames; choose another folder");
+    }
+}
+
+int video_command(VideoOptions& o) {
+    check_video_options(o);
+    if (!o.fast_model.empty()) return fast_video(o);
+    if (o.styles.empty()) throw InvalidArgument("styles is required: stylize video INPUT STYLE... (or --fast-model NET)");
+    JobSpec job;
+    job.content = o.input;
+    job.styles = o.styles;
+    job.output = o.output;
+    job.options = o.run.job;
+    finalize_job_options(job.options, job.styles.size());
+    if (has_masks(job.options))
+        throw InvalidArgument("--style-region, --content-mask and --style-mask are for still images: a fixed mask "
+                              "does not follow the motion of a video");
+    for (const auto& s : job.styles) check_image_file(s);
+    if (!job.options.init_image.empty()) check_image_file(job.options.init_image);
+
+    LoadOptions lo;  // styles, init image, frames read back on resuming
+    lo.max_pixels = o.run.max_pixels;
+    auto input = open_input_frames(o);
+    auto& source = input.source;
+    const auto& info = input.info;
+    const int64_t total = input.total;
+    const double fps = input.fps;
+    auto& opt = job.options.engine;
+
+    apply_threads(o.run.threads);
+    install_memory_policy(o.run.memory_policy);
+    auto model = load_configured_model(o.run, {&opt});
+    release_idle_memory();
+    install_signal_handlers();
+    check_layers(model, opt);
+    fit_to_memory(model, info.height, info.width, opt, o.run);  // every frame has the first one's size
+    keep_peak_low(opt.checkpoint);
+    const auto [out_h, out_w] = output_size(info.height, info.width, opt.size);
+    FrameOutput output(o, out_w, out_h, fps);
+
+    std::vector<StyleImage> styles;
+    for (const auto& s : job.styles) styles.push_back({load_image(s, lo).rgb, 1.0});
+    torch::Tensor init_file;
+    if (!job.options.init_image.empty()) init_file = load_image(job.options.init_image, lo).rgb;
+
+    std::ofstream report;
+    if (!o.report.empty()) {
+        report.open(o.report, std::ios::trunc);
+        if (!report) throw ImageError("--report " + o.report + ": cannot write");
+    }
+
+    // Style targets are the same for every frame, unless colour matching
+    // makes them depend on each frame's content.
+    std::vector<StyleTargets> style_cache;
+    const bool cache_targets = opt.color != ColorMode::MatchMeanCov && opt.color != ColorMode::MatchHistogram;
+    auto flow = make_optical_flow(o.flow);
+    const std::string key = run_key(job, model, o);
+    const bool warped_init = o.frame_init == "warped";
+    spdlog::info("video: {} frame(s) of {}x{} -> {}x{} at {:g} fps, temporal weight {:g}, {} evaluations per later "
+                 "frame, flow {}, warp {}",
+                 total, info.width, info.height, out_w, out_h, fps, o.temporal_weight,
+                 warped_init ? o.frame_iterations : opt.iterations, to_string(o.flow), to_string(o.warp));
+
+    torch::Tensor frame, previous_content, previous_output, previous_state;
+    const auto start = Clock::now();
+    double later_seconds = 0, first_seconds = -1;
+    int later_frames = 0, stylized = 0, skipped = 0;
+    int64_t index = 0;
+    // The container's frame count can be approximate: read to the end.
+    for (; (o.max_frames == 0 || index < o.max_frames) && source->next(frame); ++index) {
+        Json line = {{"frame", index + 1}, {"input", source->frame_name(index)}, {"output", output.where(index)}};
+        std::error_code ec;
+        if (o.skip_existing && fs::exists(output.frame_file(index), ec)) {
+            // Resume: the next frame needs this one's state, saved beside the
+            // frames; a folder without it (an older run, another tool) resumes
+            // from the written frame, close but not the same bytes.
+            previous_output = as_written(load_image(output.frame_file(index), lo).rgb, o.run.job.bit_depth);
+            auto state = load_video_state(o.output, index, out_h, out_w, key);
+            previous_state = state ? *state : previous_output;
+            if (!state && o.max_frames != index + 1 && !fs::exists(output.frame_file(index + 1), ec))
+                spdlog::warn("{}: no saved state of this run for it; going on from the written frame (close to, but "
+                             "not the same bytes as, an uninterrupted run)", output.frame_file(index));
+            if (previous_output.size(2) != out_h || previous_output.size(3) != out_w)
+                throw ImageError(output.frame_file(index) + ": an existing frame of " +
+                                 std::to_string(previous_output.size(3)) + "x" + std::to_string(previous_output.size(2)) +
+                                 ", but this run makes " + std::to_string(out_w) + "x" + std::to_string(out_h) +
+                                 "; remove the folder or drop --skip-existing");
+            previous_content = frame;
+            ++skipped;
+            line["status"] = "skipped";
+            if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
+            continue;
+        }
+
+        StylizeOptions frame_opt = opt;
+        std::optional<Transition> tr;
+        TemporalGuide guide;
+        torch::Tensor init = init_file;
+        if (previous_state.defined()) {
+            const auto flow_start = Clock::now();
+            tr = transition(*flow, previous_content, frame, previous_state, o.warp);
+            line["flow_seconds"] = seconds_since(flow_start);
+            guide = {tr->warped, tr->mask, o.temporal_weight};
+            if (warped_init) {
+                // Reliable pixels from the warped frame, the rest (occlusions,
+                // new content) from this frame's content.
+                const auto cur = resize_image(frame, out_h, out_w).clamp(0, 1);
+                init = tr->mask * tr->warped + (1 - tr->mask) * cur;
+                frame_opt.init = InitKind::Image;
+                frame_opt.scales = 1;
+                frame_opt.iterations = o.frame_iterations;
+            }
+        }
+
+        // "[frame 3/24, ETA 5m10s] ": the ETA of the whole video.
+        double eta = -1;
+        const int64_t left = std::max<int64_t>(1, total - index);
+        if (later_frames > 0) eta = left * later_seconds / later_frames;
+        else if (first_seconds > 0)
+            eta = left * first_seconds * (warped_init ? static_cast<double>(o.frame_iterations) / opt.iterations : 1.0);
+        char prefix[96];
+        std::snprintf(prefix, sizeof prefix, "[frame %lld/%lld, ETA %s] ", static_cast<long long>(index + 1),
+                      static_cast<long long>(std::max(total, index + 1)), eta_text(eta).c_str());
+        ProgressPrinter printer(progress_mode(o.run), stderr, stdout, prefix);
+        Hooks hooks;  // no should_cancel: SIGINT finishes the current frame
+        hooks.on_progress = [&](const Progress& p) { printer(p); };
+        hooks.before_evaluation = before_evaluation;
+
+        const auto frame_start = Clock::now();
+        Result result;
+        try {
+            result = stylize::stylize(model, frame, styles, frame_opt, hooks, init,
+                                      cache_targets ? &style_cache : nullptr,
+                                      tr && o.temporal_weight > 0 ? &guide : nullptr);
+        } catch (const c10::Error& e) {
+            printer.finish();
+            const std::string what = e.what();
+            if (what.find("out of memory") != std::string::npos)
+                throw RuntimeFailure("out of memory on " + opt.device + " on frame " + std::to_string(index + 1) +
+                                     "; lower --size (now " + std::to_string(opt.size) + ") or --lbfgs-history");
+            throw RuntimeFailure("LibTorch failed on frame " + std::to_string(index + 1) + ": " +
+                                 what.substr(0, what.find('\n')));
+        }
+        printer.finish();
+        release_idle_memory();
+        if (result.stop_reason == StopReason::NonFinite)
+            throw RuntimeFailure("frame " + std::to_string(index + 1) + ": " + result.stop_detail +
+                                 "; try a lower --temporal-weight or --style-weight");
+        // The state first: a frame on disk always has its state (a kill in
+        // between leaves a state without its frame, which is redone).
+        if (output.is_folder()) save_video_state(o.output, index, result.state, key);
+        output.write(index, result.image);
+        const double secs = seconds_since(frame_start);
+        if (stylized == 0) first_seconds = secs;
+        else {
+            later_seconds += secs;
+            ++later_frames;
+        }
+        ++stylized;
+
+        line["status"] = "ok";
+        line["evaluations"] = result.evaluations;
+        line["seconds"] = secs;
+        line["losses"] = losses_json(result.losses);
+        if (tr) {
+            line["warping_error"] =
+                warping_error(as_written(result.image, o.run.job.bit_depth), previous_output, tr->backward, tr->mask);
+            line["reliable_fraction"] = tr->mask.mean().item<double>();
+        }
+        if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
+        spdlog::debug("frame {}/{}: {:.1f}s, loss {:.4g}", index + 1, total, secs, result.losses.total);
+
+        previous_output = as_written(result.image, o.run.job.bit_depth);
+        previous_state = result.state;
+        previous_content = frame;
+        const bool last = (o.max_frames > 0 && index + 1 >= o.max_frames) ||
+                          (!info.video_file && index + 1 >= info.frame_count);
+        if (const int sig = pending_signal(); sig && !last) {
+            const auto where = output.abandon();
+            spdlog::error("interrupted by {} after frame {}/{}; the frames so far are in {}{}",
+                          sig == SIGTERM ? "SIGTERM" : "SIGINT", index + 1, total, where,
+                          output.is_folder() ? " (rerun with --skip-existing to go on)" : " (playable)");
+            return sig == SIGTERM ? kTerminated : kInterrupted;
+        }
+    }
+    if (index == 0) throw ImageError(o.input + ": the video has no frames");
+    if (info.video_file && o.max_frames == 0 && index < info.frame_count * 9 / 10)
+        spdlog::warn("{}: read {} frames but the container says {}; the video may be truncated or damaged", o.input,
+                     index, info.frame_count);
+    output.finish();
+    if (o.run.sidecar) {
+        // One provenance record for the whole video: the still-image options
+        // plus the video's own, next to the output (a folder: inside it).
+        auto record = provenance_record(job, model, nullptr);
+        record["video"] = {{"frames", index},       {"stylized", stylized},          {"kept", skipped},
+                           {"fps", fps},            {"temporal_weight", o.temporal_weight},
+                           {"frame_iterations", o.frame_iterations}, {"frame_init", o.frame_init},
+                           {"flow", to_string(o.flow)}, {"warp", to_string(o.warp)}};
+        const auto path = output.is_folder() ? (fs::path(o.output) / "stylize.json").string() : o.output + ".json";
+        write_file_atomically(path, dump_json(record) + "\n");
+    }
+    spdlog::info("wrote {} ({} frame(s): {} stylized, {} kept; {}x{}, {:g} fps, {})", o.output, index, stylized,
+                 skipped, out_w, out_h, fps, format_duration(seconds_since(start)));
+    if (info.video_file && !output.is_folder())
+        spdlog::info("the audio is not carried over (OpenCV cannot); to copy it from the input: "
+                     "ffmpeg -i '{}' -i '{}' -map 0:v -map 1:a? -c:v copy -shortest '{}'",
+                     o.output, o.input, fs::path(o.output).replace_extension(".audio.mp4").string());
+    return kOk;
+}
+
+}  // namespace stylize::cli

@@ -1,0 +1,307 @@
+#include "model/winograd_conv.hpp"
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <stdexcept>
+
+#include <ATen/ATen.h>
+#include <ATen/record_function.h>
+
+#include "model/blocked_layout.hpp"
+
+#ifdef STYLIZE_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
+#endif
+
+namespace stylize::detail {
+
+bool winograd_eligible(const torch::Tensor& weight, int padding) {
+    return weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3 && padding == 1 &&
+           weight.size(0) % kChannelBlock == 0 && weight.size(1) % kChannelBlock == 0;
+}
+
+#ifdef STYLIZE_HAVE_ONEDNN
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+memory::desc blocked_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
+    return memory::desc({n, c, h, w}, dt::f32, tag::nChw16c);
+}
+
+dnnl::convolution_forward::desc forward_desc(const memory::desc& src, const memory::desc& weights,
+                                             const memory::desc& bias, const memory::desc& dst) {
+    return dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_winograd,
+                                           src, weights, bias, dst, {1, 1}, {1, 1}, {1, 1});
+}
+
+// Scratchpads are passed per call (user mode) from LibTorch's allocator, so
+// they live only while a convolution runs instead of staying with each
+// primitive.
+dnnl::primitive_attr attributes(bool relu) {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (relu) {
+        dnnl::post_ops ops;
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        attr.set_post_ops(ops);
+    }
+    return attr;
+}
+
+// Everything one input shape needs: primitives and weights in their formats.
+struct Primitives {
+    dnnl::engine engine;
+    memory::desc src, dst;
+    dnnl::convolution_forward forward, forward_relu;
+    dnnl::convolution_backward_data backward;
+    memory forward_weights, backward_weights, bias;
+    memory::desc forward_scratch, forward_relu_scratch, backward_scratch;
+    torch::Tensor bias_storage;  // what `bias` points into
+};
+
+memory weights_in(const memory::desc& want, const torch::Tensor& weight, const dnnl::engine& engine) {
+    memory plain(memory::desc({weight.size(0), weight.size(1), 3, 3}, dt::f32, tag::oihw), engine, weight.data_ptr());
+    memory out(want, engine);
+    dnnl::stream stream(engine);
+    dnnl::reorder(plain, out).execute(stream, plain, out);
+    stream.wait();
+    return out;
+}
+
+// `reordered` holds the weights in the format the kernels chose last time;
+// oneDNN 2.6 picks OIhw16i16o for every shape, forward and backward, so one
+// copy serves all (the Winograd transform of the weights is done per call).
+std::shared_ptr<const Primitives> make_primitives(const dnnl::engine& engine, const torch::Tensor& weight,
+                                                  const torch::Tensor& bias, memory& reordered, int64_t n,
+                                                  int64_t h, int64_t w) {
+    const int64_t out_c = weight.size(0), in_c = weight.size(1);
+    auto p = std::make_shared<Primitives>();
+    p->engine = engine;
+    p->src = blocked_desc(n, in_c, h, w);
+    p->dst = blocked_desc(n, out_c, h, w);
+    const memory::desc any_weights({out_c, in_c, 3, 3}, dt::f32, tag::any);
+    const memory::desc bias_desc({out_c}, dt::f32, tag::x);
+    const auto fdesc = forward_desc(p->src, any_weights, bias_desc, p->dst);
+    const dnnl::convolution_forward::primitive_desc fpd(fdesc, attributes(false), engine);
+    const dnnl::convolution_forward::primitive_desc fpd_relu(fdesc, attributes(true), engine);
+    const dnnl::convolution_backward_data::desc bdesc(dnnl::algorithm::convolution_winograd, p->src, any_weights,
+                                                      p->dst, {1, 1}, {1, 1}, {1, 1});
+    const dnnl::convolution_backward_data::primitive_desc bpd(bdesc, attributes(false), engine, fpd);
+    if (fpd_relu.weights_desc() != fpd.weights_desc())
+        throw std::runtime_error("oneDNN chose different weight formats with and without the fused ReLU");
+    p->forward_scratch = fpd.scratchpad_desc();
+    p->forward_relu_scratch = fpd_relu.scratchpad_desc();
+    p->backward_scratch = bpd.scratchpad_desc();
+    p->forward = dnnl::convolution_forward(fpd);
+    p->forward_relu = dnnl::convolution_forward(fpd_relu);
+    p->backward = dnnl::convolution_backward_data(bpd);
+    const auto weights_for = [&](const memory::desc& want) {
+        if (!reordered || reordered.get_desc() != want) reordered = weights_in(want, weight, engine);
+        return reordered;
+    };
+    p->forward_weights = weights_for(fpd.weights_desc());
+    p->backward_weights = weights_for(bpd.weights_desc());
+    p->bias_storage = bias;
+    p->bias = memory(bias_desc, engine, bias.data_ptr());
+    return p;
+}
+
+}  // namespace
+
+struct ScratchArena {
+    std::mutex mutex;  // held for a whole convolution call
+    torch::Tensor buffer;
+
+    // A scratchpad for `desc`; the caller holds `mutex`.
+    memory get(const memory::desc& desc, const dnnl::engine& engine) {
+        const auto bytes = static_cast<int64_t>(std::max<size_t>(desc.get_size(), 1));
+        // Grow when too small; shrink when far too big, so the large
+        // scratchpad of the deep layers is not held while the shallow, large
+        // activations are (the memory peak). Two reallocations per evaluation.
+        const bool shrink = buffer.defined() && buffer.numel() > 4 * bytes && buffer.numel() - bytes > (16 << 20);
+        if (!buffer.defined() || buffer.numel() < bytes || shrink) {
+            buffer = torch::Tensor();  // free the old one first
+            buffer = at::empty({bytes}, at::kByte);
+        }
+        return memory(desc, engine, buffer.data_ptr());
+    }
+};
+
+std::shared_ptr<ScratchArena> make_scratch_arena() { return std::make_shared<ScratchArena>(); }
+
+void release_scratch(ScratchArena& arena) {
+    std::lock_guard<std::mutex> lock(arena.mutex);
+    arena.buffer = torch::Tensor();
+}
+
+namespace {
+
+// The input-gradient of conv (+ ReLU): dX = conv_backward_data(dY * [Y > 0]).
+struct WinogradBackward : public torch::autograd::Node {
+    std::shared_ptr<const Primitives> prims;
+    std::shared_ptr<ScratchArena> arena;
+    torch::Tensor output;  // the ReLU output, detached; shares its version counter
+    uint32_t output_version = 0;
+    std::vector<int64_t> input_sizes;
+
+    torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+        if (!grads[0].defined()) return {torch::Tensor()};
+        auto g = grads[0].contiguous();
+        if (output.defined()) {
+            TORCH_CHECK(output._version() == output_version,
+                        "a Winograd convolution's output was modified in place before its backward pass");
+            g = at::threshold_backward(g, output, 0);
+        }
+        grads.clear();  // the incoming gradient can go before dX is allocated
+        auto dx = at::empty(input_sizes, g.options());
+        dnnl::stream stream(prims->engine);
+        memory diff_dst(prims->dst, prims->engine, g.data_ptr()), diff_src(prims->src, prims->engine, dx.data_ptr());
+        std::lock_guard<std::mutex> lock(arena->mutex);
+        prims->backward.execute(stream, {{DNNL_ARG_DIFF_DST, diff_dst},
+                                         {DNNL_ARG_WEIGHTS, prims->backward_weights},
+                                         {DNNL_ARG_DIFF_SRC, diff_src},
+                                         {DNNL_ARG_SCRATCHPAD, arena->get(prims->backward_scratch, prims->engine)}});
+        stream.wait();
+        return {dx};
+    }
+    std::string name() const override { return "WinogradConvBackward"; }
+    void release_variables() override {
+        output.reset();
+        prims.reset();
+        arena.reset();
+    }
+};
+
+}  // namespace
+
+struct WinogradConv::State {
+    dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+    torch::Tensor weight, bias;
+    std::shared_ptr<ScratchArena> arena;
+    // The primitives of the latest input shape only: a run evaluates one
+    // shape many times.
+    std::mutex mutex;
+    std::array<int64_t, 3> shape{};
+    std::shared_ptr<const Primitives> cached;
+    memory reordered;  // the weights in the kernels' format
+
+    std::shared_ptr<const Primitives> primitives(int64_t n, int64_t h, int64_t w) {
+        std::lock_guard<std::mutex> lock(mutex);
+        const std::array<int64_t, 3> want{n, h, w};
+        if (!cached || shape != want) {
+            cached.reset();  // release the old weight copies before making new ones
+            cached = make_primitives(engine, weight, bias, reordered, n, h, w);
+            shape = want;
+        }
+        return cached;
+    }
+};
+
+bool winograd_available() {
+    try {
+        const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+        const auto src = blocked_desc(1, 16, 8, 8);
+        const memory::desc weights({16, 16, 3, 3}, dt::f32, tag::any);
+        const memory::desc bias({16}, dt::f32, tag::x);
+        const dnnl::convolution_forward::primitive_desc pd(forward_desc(src, weights, bias, src), engine);
+        return true;
+    } catch (const dnnl::error&) {
+        return false;  // no Winograd kernel for this CPU
+    }
+}
+
+WinogradConv::WinogradConv(const torch::Tensor& weight, const torch::Tensor& bias, std::shared_ptr<ScratchArena> arena)
+    : state_(std::make_unique<State>()) {
+    if (!winograd_eligible(weight, 1)) throw std::runtime_error("WinogradConv: not a 3x3 conv on 16-channel blocks");
+    if (!arena) throw std::runtime_error("WinogradConv: no scratch arena");
+    state_->weight = weight.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    state_->bias = bias.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    state_->arena = std::move(arena);
+}
+
+size_t WinogradConv::scratchpad_bytes(int64_t h, int64_t w) const {
+    const int64_t out_c = state_->weight.size(0), in_c = state_->weight.size(1);
+    const auto src = blocked_desc(1, in_c, h, w), dst = blocked_desc(1, out_c, h, w);
+    const memory::desc weights({out_c, in_c, 3, 3}, dt::f32, tag::any);
+    const memory::desc bias({out_c}, dt::f32, tag::x);
+    const dnnl::convolution_forward::primitive_desc fpd(forward_desc(src, weights, bias, dst), attributes(true),
+                                                        state_->engine);
+    const dnnl::convolution_backward_data::primitive_desc bpd(
+        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_winograd, src, weights, dst, {1, 1},
+                                              {1, 1}, {1, 1}),
+        attributes(false), state_->engine, fpd);
+    return std::max(fpd.scratchpad_desc().get_size(), bpd.scratchpad_desc().get_size());
+}
+
+WinogradConv::~WinogradConv() = default;
+
+torch::Tensor WinogradConv::operator()(const torch::Tensor& x5_in, bool relu) const {
+    TORCH_CHECK(x5_in.dim() == 5 && x5_in.size(4) == kChannelBlock &&
+                    x5_in.size(1) * kChannelBlock == state_->weight.size(1) &&
+                    x5_in.scalar_type() == torch::kFloat && x5_in.device().is_cpu(),
+                "WinogradConv: input must be a blocked fp32 CPU map with ", state_->weight.size(1), " channels");
+    RECORD_FUNCTION(relu ? "winograd_conv_relu_forward" : "winograd_conv_forward", std::vector<c10::IValue>());
+    const auto x5 = x5_in.contiguous();
+    const int64_t n = x5.size(0), h = x5.size(2), w = x5.size(3);
+    const auto prims = state_->primitives(n, h, w);
+    auto y = at::empty({n, state_->weight.size(0) / kChannelBlock, h, w, kChannelBlock}, x5.options());
+    {
+        dnnl::stream stream(prims->engine);
+        memory src(prims->src, prims->engine, x5.data_ptr()), dst(prims->dst, prims->engine, y.data_ptr());
+        auto& arena = *state_->arena;
+        std::lock_guard<std::mutex> lock(arena.mutex);
+        const auto scratch = arena.get(relu ? prims->forward_relu_scratch : prims->forward_scratch, prims->engine);
+        (relu ? prims->forward_relu : prims->forward)
+            .execute(stream, {{DNNL_ARG_SRC, src},
+                              {DNNL_ARG_WEIGHTS, prims->forward_weights},
+                              {DNNL_ARG_BIAS, prims->bias},
+                              {DNNL_ARG_DST, dst},
+                              {DNNL_ARG_SCRATCHPAD, scratch}});
+        stream.wait();
+    }
+    if (torch::autograd::compute_requires_grad(x5)) {
+        auto node = std::shared_ptr<WinogradBackward>(new WinogradBackward(), torch::autograd::deleteNode);
+        node->set_next_edges(torch::autograd::collect_next_edges(x5));
+        node->prims = prims;
+        node->arena = state_->arena;
+        node->input_sizes = x5.sizes().vec();
+        torch::autograd::set_history(y, node);
+        if (relu) {
+            node->output = y.detach();
+            node->output_version = y._version();
+        }
+    }
+    return y;
+}
+
+#else  // built without oneDNN
+
+struct WinogradConv::State {};
+struct ScratchArena {};
+
+std::shared_ptr<ScratchArena> make_scratch_arena() { return std::make_shared<ScratchArena>(); }
+void release_scratch(ScratchArena&) {}
+
+bool winograd_available() { return false; }
+
+WinogradConv::WinogradConv(const torch::Tensor&, const torch::Tensor&, std::shared_ptr<ScratchArena>) {
+    throw std::runtime_error("this build of stylize has no oneDNN; Winograd convolutions are unavailable");
+}
+
+size_t WinogradConv::scratchpad_bytes(int64_t, int64_t) const { return 0; }
+
+WinogradConv::~WinogradConv() = default;
+
+torch::Tensor WinogradConv::operator()(const torch::Tensor&, bool) const {
+    throw std::runtime_error("this build of stylize has no oneDNN");
+}
+
+#endif
+
+}  // namespace stylize::detail
