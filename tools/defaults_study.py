@@ -58,6 +58,12 @@ CONFIGS = {
     "c22+42-sw3": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--style-weight", "3"],
     "c22+42-sw10": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--style-weight", "10"],
     "c22+42-sw1": ["--content-layers", "relu2_2:0.5,relu4_2:0.5", "--style-weight", "1"],
+    # Variants of the chosen default (style weight 3, relu2_2 + relu4_2).
+    "c2f": ["--scales", "2"],
+    "c2f3": ["--scales", "3"],
+    "noise": ["--init", "noise"],
+    "adam": ["--optimizer", "adam"],
+    "adam-lr05": ["--optimizer", "adam", "--learning-rate", "0.05"],
 }
 
 PAIRS = ("tubingen:starry_night,fruits:seated-nude,building:shipwreck,butterfly:picasso_selfport1907,"

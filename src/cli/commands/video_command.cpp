@@ -149,6 +149,65 @@ void check_video_options(const VideoOptions& o) {
     }
 }
 
+namespace {
+
+// What a frame hands to the next: its content, its output as written, and
+// its state (the unclamped optimised image).
+struct FrameChain {
+    torch::Tensor content, output, state;
+};
+
+// Frame `index` is already written (--skip-existing): the next frame needs
+// its state, saved beside the frames; a folder without it (an older run,
+// another tool) resumes from the written frame, close but not the same bytes.
+void resume_from_written(const VideoOptions& o, const FrameOutput& output, int64_t index, const torch::Tensor& frame,
+                         int64_t out_h, int64_t out_w, const std::string& key, const LoadOptions& lo,
+                         FrameChain& chain) {
+    std::error_code ec;
+    chain.output = as_written(load_image(output.frame_file(index), lo).rgb, o.run.job.bit_depth);
+    auto state = load_video_state(o.output, index, out_h, out_w, key);
+    chain.state = state ? *state : chain.output;
+    if (!state && o.max_frames != index + 1 && !fs::exists(output.frame_file(index + 1), ec))
+        spdlog::warn("{}: no saved state of this run for it; going on from the written frame (close to, but not the "
+                     "same bytes as, an uninterrupted run)", output.frame_file(index));
+    if (chain.output.size(2) != out_h || chain.output.size(3) != out_w)
+        throw ImageError(output.frame_file(index) + ": an existing frame of " + std::to_string(chain.output.size(3)) +
+                         "x" + std::to_string(chain.output.size(2)) + ", but this run makes " + std::to_string(out_w) +
+                         "x" + std::to_string(out_h) + "; remove the folder or drop --skip-existing");
+    chain.content = frame;
+}
+
+// stylize() for one frame, with LibTorch's failures as the CLI's errors.
+Result stylize_frame(FeatureExtractor& model, const torch::Tensor& frame, const std::vector<StyleImage>& styles,
+                     const StylizeOptions& options, const Hooks& hooks, const torch::Tensor& init,
+                     std::vector<StyleTargets>* cache, const TemporalGuide* guide, int64_t index) {
+    try {
+        return stylize::stylize(model, frame, styles, options, hooks, init, cache, guide);
+    } catch (const c10::Error& e) {
+        const std::string what = e.what();
+        if (what.find("out of memory") != std::string::npos)
+            throw RuntimeFailure("out of memory on " + options.device + " on frame " + std::to_string(index + 1) +
+                                 "; lower --size (now " + std::to_string(options.size) + ") or --lbfgs-history");
+        throw RuntimeFailure("LibTorch failed on frame " + std::to_string(index + 1) + ": " +
+                             what.substr(0, what.find('\n')));
+    }
+}
+
+// One provenance record for the whole video: the still-image options plus
+// the video's own, next to the output (a folder: inside it).
+void write_video_sidecar(const VideoOptions& o, const JobSpec& job, const FeatureExtractor& model,
+                         const FrameOutput& output, int64_t frames, int stylized, int skipped, double fps) {
+    auto record = provenance_record(job, model, nullptr);
+    record["video"] = {{"frames", frames},       {"stylized", stylized},          {"kept", skipped},
+                       {"fps", fps},             {"temporal_weight", o.temporal_weight},
+                       {"frame_iterations", o.frame_iterations}, {"frame_init", o.frame_init},
+                       {"flow", to_string(o.flow)}, {"warp", to_string(o.warp)}};
+    const auto path = output.is_folder() ? (fs::path(o.output) / "stylize.json").string() : o.output + ".json";
+    write_file_atomically(path, dump_json(record) + "\n");
+}
+
+}  // namespace
+
 int video_command(VideoOptions& o) {
     check_video_options(o);
     if (!o.fast_model.empty()) return fast_video(o);
@@ -208,7 +267,8 @@ int video_command(VideoOptions& o) {
                  total, info.width, info.height, out_w, out_h, fps, o.temporal_weight,
                  warped_init ? o.frame_iterations : opt.iterations, to_string(o.flow), to_string(o.warp));
 
-    torch::Tensor frame, previous_content, previous_output, previous_state;
+    torch::Tensor frame;
+    FrameChain chain;
     const auto start = Clock::now();
     double later_seconds = 0, first_seconds = -1;
     int later_frames = 0, stylized = 0, skipped = 0;
@@ -218,21 +278,7 @@ int video_command(VideoOptions& o) {
         Json line = {{"frame", index + 1}, {"input", source->frame_name(index)}, {"output", output.where(index)}};
         std::error_code ec;
         if (o.skip_existing && fs::exists(output.frame_file(index), ec)) {
-            // Resume: the next frame needs this one's state, saved beside the
-            // frames; a folder without it (an older run, another tool) resumes
-            // from the written frame, close but not the same bytes.
-            previous_output = as_written(load_image(output.frame_file(index), lo).rgb, o.run.job.bit_depth);
-            auto state = load_video_state(o.output, index, out_h, out_w, key);
-            previous_state = state ? *state : previous_output;
-            if (!state && o.max_frames != index + 1 && !fs::exists(output.frame_file(index + 1), ec))
-                spdlog::warn("{}: no saved state of this run for it; going on from the written frame (close to, but "
-                             "not the same bytes as, an uninterrupted run)", output.frame_file(index));
-            if (previous_output.size(2) != out_h || previous_output.size(3) != out_w)
-                throw ImageError(output.frame_file(index) + ": an existing frame of " +
-                                 std::to_string(previous_output.size(3)) + "x" + std::to_string(previous_output.size(2)) +
-                                 ", but this run makes " + std::to_string(out_w) + "x" + std::to_string(out_h) +
-                                 "; remove the folder or drop --skip-existing");
-            previous_content = frame;
+            resume_from_written(o, output, index, frame, out_h, out_w, key, lo, chain);
             ++skipped;
             line["status"] = "skipped";
             if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
@@ -243,9 +289,9 @@ int video_command(VideoOptions& o) {
         std::optional<Transition> tr;
         TemporalGuide guide;
         torch::Tensor init = init_file;
-        if (previous_state.defined()) {
+        if (chain.state.defined()) {
             const auto flow_start = Clock::now();
-            tr = transition(*flow, previous_content, frame, previous_state, o.warp);
+            tr = transition(*flow, chain.content, frame, chain.state, o.warp);
             line["flow_seconds"] = seconds_since(flow_start);
             guide = {tr->warped, tr->mask, o.temporal_weight};
             if (warped_init) {
@@ -276,17 +322,11 @@ int video_command(VideoOptions& o) {
         const auto frame_start = Clock::now();
         Result result;
         try {
-            result = stylize::stylize(model, frame, styles, frame_opt, hooks, init,
-                                      cache_targets ? &style_cache : nullptr,
-                                      tr && o.temporal_weight > 0 ? &guide : nullptr);
-        } catch (const c10::Error& e) {
+            result = stylize_frame(model, frame, styles, frame_opt, hooks, init, cache_targets ? &style_cache : nullptr,
+                                   tr && o.temporal_weight > 0 ? &guide : nullptr, index);
+        } catch (...) {
             printer.finish();
-            const std::string what = e.what();
-            if (what.find("out of memory") != std::string::npos)
-                throw RuntimeFailure("out of memory on " + opt.device + " on frame " + std::to_string(index + 1) +
-                                     "; lower --size (now " + std::to_string(opt.size) + ") or --lbfgs-history");
-            throw RuntimeFailure("LibTorch failed on frame " + std::to_string(index + 1) + ": " +
-                                 what.substr(0, what.find('\n')));
+            throw;
         }
         printer.finish();
         release_idle_memory();
@@ -311,15 +351,13 @@ int video_command(VideoOptions& o) {
         line["losses"] = losses_json(result.losses);
         if (tr) {
             line["warping_error"] =
-                warping_error(as_written(result.image, o.run.job.bit_depth), previous_output, tr->backward, tr->mask);
+                warping_error(as_written(result.image, o.run.job.bit_depth), chain.output, tr->backward, tr->mask);
             line["reliable_fraction"] = tr->mask.mean().item<double>();
         }
         if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
         spdlog::debug("frame {}/{}: {:.1f}s, loss {:.4g}", index + 1, total, secs, result.losses.total);
 
-        previous_output = as_written(result.image, o.run.job.bit_depth);
-        previous_state = result.state;
-        previous_content = frame;
+        chain = {frame, as_written(result.image, o.run.job.bit_depth), result.state};
         const bool last = (o.max_frames > 0 && index + 1 >= o.max_frames) ||
                           (!info.video_file && index + 1 >= info.frame_count);
         if (const int sig = pending_signal(); sig && !last) {
@@ -335,17 +373,7 @@ int video_command(VideoOptions& o) {
         spdlog::warn("{}: read {} frames but the container says {}; the video may be truncated or damaged", o.input,
                      index, info.frame_count);
     output.finish();
-    if (o.run.sidecar) {
-        // One provenance record for the whole video: the still-image options
-        // plus the video's own, next to the output (a folder: inside it).
-        auto record = provenance_record(job, model, nullptr);
-        record["video"] = {{"frames", index},       {"stylized", stylized},          {"kept", skipped},
-                           {"fps", fps},            {"temporal_weight", o.temporal_weight},
-                           {"frame_iterations", o.frame_iterations}, {"frame_init", o.frame_init},
-                           {"flow", to_string(o.flow)}, {"warp", to_string(o.warp)}};
-        const auto path = output.is_folder() ? (fs::path(o.output) / "stylize.json").string() : o.output + ".json";
-        write_file_atomically(path, dump_json(record) + "\n");
-    }
+    if (o.run.sidecar) write_video_sidecar(o, job, model, output, index, stylized, skipped, fps);
     spdlog::info("wrote {} ({} frame(s): {} stylized, {} kept; {}x{}, {:g} fps, {})", o.output, index, stylized,
                  skipped, out_w, out_h, fps, format_duration(seconds_since(start)));
     if (info.video_file && !output.is_folder())
