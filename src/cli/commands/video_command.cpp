@@ -206,12 +206,8 @@ void write_video_sidecar(const VideoOptions& o, const JobSpec& job, const Featur
     write_file_atomically(path, dump_json(record) + "\n");
 }
 
-}  // namespace
-
-int video_command(VideoOptions& o) {
-    check_video_options(o);
-    if (!o.fast_model.empty()) return fast_video(o);
-    if (o.styles.empty()) throw InvalidArgument("styles is required: stylize video INPUT STYLE... (or --fast-model NET)");
+// The still-image job a video's frames share, checked.
+JobSpec video_job(const VideoOptions& o) {
     JobSpec job;
     job.content = o.input;
     job.styles = o.styles;
@@ -223,6 +219,86 @@ int video_command(VideoOptions& o) {
                               "does not follow the motion of a video");
     for (const auto& s : job.styles) check_image_file(s);
     if (!job.options.init_image.empty()) check_image_file(job.options.init_image);
+    return job;
+}
+
+// Where a frame starts from: after the first, the previous frame's state
+// warped onto this one (the temporal loss's target and, with warped init,
+// the start: reliable pixels from the warped frame, the rest from this
+// frame's content).
+struct FrameStart {
+    StylizeOptions options;
+    std::optional<Transition> transition;
+    TemporalGuide guide;
+    torch::Tensor init;
+};
+
+FrameStart frame_start(const VideoOptions& o, const StylizeOptions& opt, OpticalFlow& flow, const FrameChain& chain,
+                       const torch::Tensor& frame, const torch::Tensor& init_file, int64_t out_h, int64_t out_w,
+                       Json& line) {
+    FrameStart f{opt, std::nullopt, {}, init_file};
+    if (!chain.state.defined()) return f;
+    const auto flow_start = Clock::now();
+    f.transition = transition(flow, chain.content, frame, chain.state, o.warp);
+    line["flow_seconds"] = seconds_since(flow_start);
+    f.guide = {f.transition->warped, f.transition->mask, o.temporal_weight};
+    if (o.frame_init == "warped") {
+        const auto cur = resize_image(frame, out_h, out_w).clamp(0, 1);
+        f.init = f.transition->mask * f.transition->warped + (1 - f.transition->mask) * cur;
+        f.options.init = InitKind::Image;
+        f.options.scales = 1;
+        f.options.iterations = o.frame_iterations;
+    }
+    return f;
+}
+
+// The whole video's ETA from the frames done so far: the first frame
+// (more evaluations, or the same) and the later ones.
+struct VideoEta {
+    double first_seconds = -1, later_seconds = 0;
+    int later_frames = 0;
+    void add(double seconds) {
+        if (first_seconds < 0) first_seconds = seconds;
+        else later_seconds += seconds, ++later_frames;
+    }
+    // "[frame 3/24, ETA 5m10s] "
+    std::string prefix(int64_t index, int64_t total, double later_ratio) const {
+        double eta = -1;
+        const int64_t left = std::max<int64_t>(1, total - index);
+        if (later_frames > 0) eta = left * later_seconds / later_frames;
+        else if (first_seconds > 0) eta = left * first_seconds * later_ratio;
+        char text[96];
+        std::snprintf(text, sizeof text, "[frame %lld/%lld, ETA %s] ", static_cast<long long>(index + 1),
+                      static_cast<long long>(std::max(total, index + 1)), eta_text(eta).c_str());
+        return text;
+    }
+};
+
+// The end of a run: what was read against what the container said, and
+// where the audio went.
+void report_video_end(const VideoOptions& o, const VideoInfo& info, const FrameOutput& output, int64_t frames,
+                      int stylized, int skipped, int64_t out_w, int64_t out_h, double fps, double seconds) {
+    if (info.video_file && o.max_frames == 0 && frames < info.frame_count * 9 / 10)
+        spdlog::warn("{}: read {} frames but the container says {}; the video may be truncated or damaged", o.input,
+                     frames, info.frame_count);
+    spdlog::info("wrote {} ({} frame(s): {} stylized, {} kept; {}x{}, {:g} fps, {})", o.output, frames, stylized,
+                 skipped, out_w, out_h, fps, format_duration(seconds));
+    if (info.video_file && !output.is_folder())
+        spdlog::info("the audio is not carried over (OpenCV cannot); to copy it from the input: "
+                     "ffmpeg -i '{}' -i '{}' -map 0:v -map 1:a? -c:v copy -shortest '{}'",
+                     o.output, o.input, fs::path(o.output).replace_extension(".audio.mp4").string());
+}
+
+}  // namespace
+
+// Longer than most functions here: it is the order of the steps above (set
+// up, then per frame: resume or start, stylize, write, report, interrupt),
+// which reads best in one place.
+int video_command(VideoOptions& o) {
+    check_video_options(o);
+    if (!o.fast_model.empty()) return fast_video(o);
+    if (o.styles.empty()) throw InvalidArgument("styles is required: stylize video INPUT STYLE... (or --fast-model NET)");
+    JobSpec job = video_job(o);
 
     LoadOptions lo;  // styles, init image, frames read back on resuming
     lo.max_pixels = o.run.max_pixels;
@@ -270,8 +346,8 @@ int video_command(VideoOptions& o) {
     torch::Tensor frame;
     FrameChain chain;
     const auto start = Clock::now();
-    double later_seconds = 0, first_seconds = -1;
-    int later_frames = 0, stylized = 0, skipped = 0;
+    VideoEta eta;
+    int stylized = 0, skipped = 0;
     int64_t index = 0;
     // The container's frame count can be approximate: read to the end.
     for (; (o.max_frames == 0 || index < o.max_frames) && source->next(frame); ++index) {
@@ -285,45 +361,20 @@ int video_command(VideoOptions& o) {
             continue;
         }
 
-        StylizeOptions frame_opt = opt;
-        std::optional<Transition> tr;
-        TemporalGuide guide;
-        torch::Tensor init = init_file;
-        if (chain.state.defined()) {
-            const auto flow_start = Clock::now();
-            tr = transition(*flow, chain.content, frame, chain.state, o.warp);
-            line["flow_seconds"] = seconds_since(flow_start);
-            guide = {tr->warped, tr->mask, o.temporal_weight};
-            if (warped_init) {
-                // Reliable pixels from the warped frame, the rest (occlusions,
-                // new content) from this frame's content.
-                const auto cur = resize_image(frame, out_h, out_w).clamp(0, 1);
-                init = tr->mask * tr->warped + (1 - tr->mask) * cur;
-                frame_opt.init = InitKind::Image;
-                frame_opt.scales = 1;
-                frame_opt.iterations = o.frame_iterations;
-            }
-        }
-
-        // "[frame 3/24, ETA 5m10s] ": the ETA of the whole video.
-        double eta = -1;
-        const int64_t left = std::max<int64_t>(1, total - index);
-        if (later_frames > 0) eta = left * later_seconds / later_frames;
-        else if (first_seconds > 0)
-            eta = left * first_seconds * (warped_init ? static_cast<double>(o.frame_iterations) / opt.iterations : 1.0);
-        char prefix[96];
-        std::snprintf(prefix, sizeof prefix, "[frame %lld/%lld, ETA %s] ", static_cast<long long>(index + 1),
-                      static_cast<long long>(std::max(total, index + 1)), eta_text(eta).c_str());
-        ProgressPrinter printer(progress_mode(o.run), stderr, stdout, prefix);
+        auto start_point = frame_start(o, opt, *flow, chain, frame, init_file, out_h, out_w, line);
+        const auto& tr = start_point.transition;
+        const double later_ratio = warped_init ? static_cast<double>(o.frame_iterations) / opt.iterations : 1.0;
+        ProgressPrinter printer(progress_mode(o.run), stderr, stdout, eta.prefix(index, total, later_ratio));
         Hooks hooks;  // no should_cancel: SIGINT finishes the current frame
         hooks.on_progress = [&](const Progress& p) { printer(p); };
         hooks.before_evaluation = before_evaluation;
 
-        const auto frame_start = Clock::now();
+        const auto frame_began = Clock::now();
         Result result;
         try {
-            result = stylize_frame(model, frame, styles, frame_opt, hooks, init, cache_targets ? &style_cache : nullptr,
-                                   tr && o.temporal_weight > 0 ? &guide : nullptr, index);
+            result = stylize_frame(model, frame, styles, start_point.options, hooks, start_point.init,
+                                   cache_targets ? &style_cache : nullptr,
+                                   tr && o.temporal_weight > 0 ? &start_point.guide : nullptr, index);
         } catch (...) {
             printer.finish();
             throw;
@@ -337,12 +388,8 @@ int video_command(VideoOptions& o) {
         // between leaves a state without its frame, which is redone).
         if (output.is_folder()) save_video_state(o.output, index, result.state, key);
         output.write(index, result.image);
-        const double secs = seconds_since(frame_start);
-        if (stylized == 0) first_seconds = secs;
-        else {
-            later_seconds += secs;
-            ++later_frames;
-        }
+        const double secs = seconds_since(frame_began);
+        eta.add(secs);
         ++stylized;
 
         line["status"] = "ok";
@@ -369,17 +416,9 @@ int video_command(VideoOptions& o) {
         }
     }
     if (index == 0) throw ImageError(o.input + ": the video has no frames");
-    if (info.video_file && o.max_frames == 0 && index < info.frame_count * 9 / 10)
-        spdlog::warn("{}: read {} frames but the container says {}; the video may be truncated or damaged", o.input,
-                     index, info.frame_count);
     output.finish();
     if (o.run.sidecar) write_video_sidecar(o, job, model, output, index, stylized, skipped, fps);
-    spdlog::info("wrote {} ({} frame(s): {} stylized, {} kept; {}x{}, {:g} fps, {})", o.output, index, stylized,
-                 skipped, out_w, out_h, fps, format_duration(seconds_since(start)));
-    if (info.video_file && !output.is_folder())
-        spdlog::info("the audio is not carried over (OpenCV cannot); to copy it from the input: "
-                     "ffmpeg -i '{}' -i '{}' -map 0:v -map 1:a? -c:v copy -shortest '{}'",
-                     o.output, o.input, fs::path(o.output).replace_extension(".audio.mp4").string());
+    report_video_end(o, info, output, index, stylized, skipped, out_w, out_h, fps, seconds_since(start));
     return kOk;
 }
 
