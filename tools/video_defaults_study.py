@@ -35,6 +35,7 @@ CONFIGS = {
     "still-tw0.3": STILL + ["--temporal-weight", "0.3"],
     "still-tw1": STILL + ["--temporal-weight", "1"],
     "still-tw3": STILL + ["--temporal-weight", "3"],
+    "still-tw10": STILL + ["--temporal-weight", "10"],
     "still-tw30": STILL + ["--temporal-weight", "30"],
 }
 

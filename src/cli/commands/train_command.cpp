@@ -114,12 +114,8 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
     app.add_option("--log-every", o.log_every, "Steps between progress lines")->capture_default_str()->group(t);
     app.add_option("--log-dir", o.log_dir, "Folder for loss.csv, loss.png, validation images and checkpoint.pt "
                    "(default: OUTPUT's name + -training)")->group(t);
-    // Fast mode's training was measured with the Gatys-style weights (style
-    // weight 1000, relu4_2 content; docs/BENCHMARKS.md, Fast mode); the
-    // stills' defaults were chosen for the optimisation and are not yet
-    // measured for training.
-    o.run.job.engine.style_weight = kVideoStyleWeight;
-    o.run.job.content_layers = kVideoContentLayers;
+    o.run.job.engine.style_weight = kTrainStyleWeight;
+    o.run.job.content_layers = kTrainContentLayers;
     bind_loss_options(app, o.run.job);
     const std::string run = "Model and device";
     app.add_option("-m,--model", o.run.model, "TorchScript VGG19 file (as for the main command)")->group(run);

@@ -9,6 +9,12 @@
 
 namespace stylize::cli {
 
+/// Fast mode's training keeps the Gatys-style weights its recipe was
+/// measured with (docs/BENCHMARKS.md, Fast mode); the stills' defaults were
+/// chosen for the optimisation and are not yet measured for training.
+constexpr double kTrainStyleWeight = 1000.0;
+constexpr const char* kTrainContentLayers = "relu4_2";
+
 struct TrainOptions {
     std::vector<std::string> styles;
     std::vector<std::string> contents;  ///< --content-dir: folders, globs or files

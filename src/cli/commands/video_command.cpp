@@ -108,12 +108,6 @@ void setup_video_command(CLI::App& app, VideoOptions& o) {
                    "A network made by stylize train: each frame is one forward pass (fast mode) instead of an "
                    "optimisation; no temporal loss, so more flicker (docs/guides/fast-mode.md)")
         ->group(group);
-    // The temporal weight and frame schedule were measured with the Gram
-    // loss, style weight 1000 and relu4_2 content (docs/BENCHMARKS.md,
-    // Video); video keeps them as its defaults.
-    o.run.job.engine.style_loss = kVideoStyleLoss;
-    o.run.job.engine.style_weight = kVideoStyleWeight;
-    o.run.job.content_layers = kVideoContentLayers;
     bind_job_options(app, o.run.job);
     bind_process_options(app, o.run);
 }

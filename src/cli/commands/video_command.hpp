@@ -14,17 +14,11 @@
 
 namespace stylize::cli {
 
-/// Default weight of the temporal loss (docs/BENCHMARKS.md, "Video").
-constexpr double kDefaultTemporalWeight = 100.0;
+/// Default weight of the temporal loss, with the still-image losses
+/// (docs/BENCHMARKS.md, "Video defaults judged by another network").
+constexpr double kDefaultTemporalWeight = 30.0;
 /// Default evaluations for frames that start from the warped previous frame.
 constexpr int kDefaultFrameIterations = 100;
-/// Video's default style loss: the one its temporal weight was measured
-/// with (the still-image default is mean-cov since issue 17).
-constexpr StyleLossKind kVideoStyleLoss = StyleLossKind::Gram;
-/// Video's (and fast mode training's) style weight and content layers: the
-/// Gatys values their temporal weight and training recipe were measured with.
-constexpr double kVideoStyleWeight = 1000.0;
-constexpr const char* kVideoContentLayers = "relu4_2";
 
 struct VideoOptions {
     std::string input;                ///< video file, folder of frames, or glob
