@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <new>
+#include <shared_mutex>
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
@@ -56,7 +57,7 @@ void* map_block(size_t bytes) {
 // The allocators alive, for frees by address: c10 hands a deleter the data
 // pointer alone (and raw_allocate requires the context to be it), so the
 // block's owner is found by asking each allocator whether it handed it out.
-std::mutex registry_mutex;
+std::shared_mutex registry_mutex;  // frees share it; allocators made or destroyed take it alone
 std::vector<const RecyclingAllocator*>& registry() {
     static std::vector<const RecyclingAllocator*> allocators;
     return allocators;
@@ -70,13 +71,13 @@ PageSource system_pages() {
 }
 
 RecyclingAllocator::RecyclingAllocator(PageSource pages) : pages_(std::move(pages)) {
-    std::lock_guard<std::mutex> lock(registry_mutex);
+    std::unique_lock<std::shared_mutex> lock(registry_mutex);
     registry().push_back(this);
 }
 
 RecyclingAllocator::~RecyclingAllocator() {
     {
-        std::lock_guard<std::mutex> lock(registry_mutex);
+        std::unique_lock<std::shared_mutex> lock(registry_mutex);
         auto& r = registry();
         r.erase(std::remove(r.begin(), r.end(), this), r.end());
     }
@@ -135,24 +136,14 @@ c10::DataPtr RecyclingAllocator::allocate(size_t n) const {
 
 c10::DeleterFnPtr RecyclingAllocator::raw_deleter() const { return &RecyclingAllocator::free_by_address; }
 
-bool RecyclingAllocator::owns(void* ptr) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return live_.count(ptr) > 0;
-}
-
 void RecyclingAllocator::free_by_address(void* ptr) {
     if (!ptr) return;
-    const RecyclingAllocator* owner = nullptr;
     {
-        std::lock_guard<std::mutex> lock(registry_mutex);
+        std::shared_lock<std::shared_mutex> lock(registry_mutex);
         for (const auto* a : registry())
-            if (a->owns(ptr)) {
-                owner = a;
-                break;
-            }
+            if (a->try_release(ptr)) return;
     }
-    if (owner) owner->release(ptr);
-    else c10::free_cpu(ptr);  // a small block from raw_allocate
+    c10::free_cpu(ptr);  // a small block from raw_allocate
 }
 
 void RecyclingAllocator::next_window(bool fresh, bool recording_first) const {
@@ -277,38 +268,33 @@ void* RecyclingAllocator::from_fallback(size_t& bytes) const {
     return ptr;
 }
 
-void RecyclingAllocator::release(void* ptr) const {
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = live_.find(ptr);
-        if (it != live_.end()) {
-            const Live block = it->second;
-            live_.erase(it);
-            in_use_ -= block.requested;
-            if (block.window == window_) recording_[block.record].freed_at = clock_++;
-            if (block.arena) {
-                Arena* a = block.arena;
-                const auto offset = static_cast<size_t>(static_cast<char*>(ptr) - a->base);
-                a->in_use.erase(offset);
-                POISON(ptr, block.requested);
-                if (--a->live_blocks == 0 && a->retired) unmap_arena(a);
-                return;
-            }
-            live_bytes_ -= block.bytes;
-            if (tight_) {
-                // Back to the system at once: checkpointed runs, whose point
-                // is the lowest peak.
-                mapped_bytes_ -= block.bytes;
-                unmap_block(ptr, block.bytes);
-            } else {
-                idle_.emplace(block.bytes, Idle{ptr, epoch_});
-                idle_bytes_ += block.bytes;
-                POISON(ptr, block.bytes);
-            }
-            return;
-        }
+bool RecyclingAllocator::try_release(void* ptr) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = live_.find(ptr);
+    if (it == live_.end()) return false;
+    const Live block = it->second;
+    live_.erase(it);
+    in_use_ -= block.requested;
+    if (block.window == window_) recording_[block.record].freed_at = clock_++;
+    if (block.arena) {
+        Arena* a = block.arena;
+        a->in_use.erase(static_cast<size_t>(static_cast<char*>(ptr) - a->base));
+        POISON(ptr, block.requested);
+        if (--a->live_blocks == 0 && a->retired) unmap_arena(a);
+        return true;
     }
-    c10::free_cpu(ptr);  // not large: c10's own (a raw free by address)
+    live_bytes_ -= block.bytes;
+    if (tight_) {
+        // Back to the system at once: checkpointed runs, whose point is the
+        // lowest peak.
+        mapped_bytes_ -= block.bytes;
+        unmap_block(ptr, block.bytes);
+    } else {
+        idle_.emplace(block.bytes, Idle{ptr, epoch_});
+        idle_bytes_ += block.bytes;
+        POISON(ptr, block.bytes);
+    }
+    return true;
 }
 
 void RecyclingAllocator::restart_record() const {

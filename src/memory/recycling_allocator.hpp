@@ -116,8 +116,9 @@ private:
         size_t record;     // its index in that window's record
     };
     static void free_by_address(void* ptr);
-    bool owns(void* ptr) const;
-    void release(void* ptr) const;
+    /// Takes back a block this allocator handed out; false (nothing done)
+    /// for any other pointer. One lock per free.
+    bool try_release(void* ptr) const;
     void* from_arena(size_t bytes) const;
     void* from_fallback(size_t& bytes) const;
     void restart_record() const;
