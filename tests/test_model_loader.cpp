@@ -7,6 +7,7 @@
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
 #include "stylize/model_loader.hpp"
+#include "model/digest_cache.hpp"
 
 using namespace stylize;
 using fixtures::TempDir;
@@ -111,4 +112,82 @@ TEST_CASE("load_model returns the warnings the user must see", "[model]") {
     CHECK(tiny.model.layer_names().size() == 37);
     req.path = fixtures::model("absent.pt");
     CHECK_THROWS_AS(load_model(req), ModelError);
+}
+
+TEST_CASE("load_model remembers a verified digest and hashes a changed file again", "[model]") {
+    TempDir dir;
+    const auto model = (fs::path(dir.path) / "model.pt").string();
+    const auto cache = (fs::path(dir.path) / "cache").string();
+    fs::copy_file(fixtures::model(), model);
+    ModelRequest req;
+    req.path = model;
+    req.cache_dir = cache;
+    const auto first = load_model(req);
+    CHECK_FALSE(first.digest_from_cache);
+    CHECK(fs::exists(fs::path(cache) / "model-digests.json"));
+    const auto second = load_model(req);
+    CHECK(second.digest_from_cache);
+    CHECK(second.model.info().sha256 == first.model.info().sha256);
+    CHECK(second.model.info().sha256 == second.model.info().sha256_recorded);
+
+    SECTION("no cache folder: hashed every time") {
+        req.cache_dir = "";
+        CHECK_FALSE(load_model(req).digest_from_cache);
+        CHECK_FALSE(load_model(req).digest_from_cache);
+    }
+    SECTION("an edit in place, modification time restored, is still hashed and refused") {
+        const auto before = stylize::detail::stamp_of(model);
+        REQUIRE(before);
+        const auto mtime = fs::last_write_time(model);
+        const auto edited = fixtures::read_file(fixtures::model("edited.pt"));
+        // Rewrite until the change time moves on (timestamps are tick-granular).
+        for (int i = 0; i < 1000 && stylize::detail::stamp_of(model)->ctime_ns == before->ctime_ns; ++i) {
+            fixtures::write_file(model, edited);
+            fs::last_write_time(model, mtime);
+        }
+        REQUIRE(stylize::detail::stamp_of(model)->mtime_ns == before->mtime_ns);
+        REQUIRE(stylize::detail::stamp_of(model)->inode == before->inode);
+        CHECK_THROWS_WITH(load_model(req), Catch::Contains("parameters do not match the recorded sha256"));
+        // And the refused digest was not remembered.
+        CHECK_THROWS_WITH(load_model(req), Catch::Contains("parameters do not match the recorded sha256"));
+    }
+    SECTION("a replaced file (another inode) is hashed again, then remembered") {
+        fs::remove(model);
+        fs::copy_file(fixtures::model("nometa.pt"), model);
+        const auto third = load_model(req);
+        CHECK_FALSE(third.digest_from_cache);
+        CHECK(third.model.info().sha256 == first.model.info().sha256);
+        CHECK(load_model(req).digest_from_cache);
+    }
+    SECTION("an unreadable cache file is started afresh") {
+        fixtures::write_file((fs::path(cache) / "model-digests.json").string(), "{not json");
+        CHECK_FALSE(load_model(req).digest_from_cache);
+        CHECK(load_model(req).digest_from_cache);
+    }
+    SECTION("a digest the cache holds for another version of the file is not used") {
+        auto text = fixtures::read_file((fs::path(cache) / "model-digests.json").string());
+        const auto at = text.find("\"size\"");
+        REQUIRE(at != std::string::npos);
+        text.insert(text.find(':', at) + 1, "1");  // another size
+        fixtures::write_file((fs::path(cache) / "model-digests.json").string(), text);
+        CHECK_FALSE(load_model(req).digest_from_cache);
+    }
+}
+
+TEST_CASE("the digest cache keeps the files remembered last", "[model]") {
+    TempDir dir;
+    const stylize::detail::DigestCache cache((fs::path(dir.path) / "c").string());
+    std::vector<stylize::detail::FileStamp> stamps;
+    for (size_t i = 0; i < stylize::detail::DigestCache::kMaxEntries + 3; ++i) {
+        stylize::detail::FileStamp s;
+        s.path = "/models/m" + std::to_string(i) + ".pt";
+        s.size = 100 + i;
+        stamps.push_back(s);
+        cache.remember(s, std::string(64, static_cast<char>('a' + i % 6)));
+    }
+    size_t kept = 0;
+    for (const auto& s : stamps) kept += cache.lookup(s).has_value();
+    CHECK(kept == stylize::detail::DigestCache::kMaxEntries);
+    CHECK(cache.lookup(stamps.back()) == std::string(64, static_cast<char>('a' + (stamps.size() - 1) % 6)));
+    CHECK_FALSE(stylize::detail::DigestCache("").lookup(stamps.back()));
 }

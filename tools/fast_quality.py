@@ -5,11 +5,15 @@
 For each held-out content image, at --size px:
   fast:      `stylize apply NET` (one forward pass);
   optimised: `stylize CONTENT STYLE -n ITERATIONS` (the still-image default, 300 evaluations).
-Both are scored by the same code (`stylize_bench --measure`: the default
-layers, weights and style loss), with the network the optimisation used and
-with a *judge*, the same architecture with another seed, which the
-optimisation did not see. Prints a markdown table of the ratios fast /
-optimised and writes a picture sheet (content | fast | optimised per row).
+Both are scored from the written PNGs by a *judge*, the same architecture
+with another seed, which neither the training nor the optimisation saw, with
+the metrics of tools/defaults_study.py: content = the judge's relu4_2
+distance to the photo (relative), style = the judge's style distance
+relative to the photo's own (mean of four families; 1 = no more like the
+style than the photo), ssim_y = SSIM of the luminance to the photo. The bar
+(per image): content <= 1.5x the optimisation's, ssim_y >= 0.25, style <=
+0.6. Prints a markdown table and writes a picture sheet (content | fast |
+optimised per row).
 
   tools/fast_quality.py NET STYLE HELDOUT... -o docs/images/fast_vs_optimised.jpg [--size 512 -n 300]
 """
@@ -22,13 +26,16 @@ import tempfile
 
 from PIL import Image, ImageDraw
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from defaults_study import ssim_y  # noqa: E402
+from style_loss_study import LOSSES, Judge, judge_output, load  # noqa: E402
+
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def measure(bench, model, content, style, image):
-    out = subprocess.run([bench, "--model", model, "--measure", image, "--content", content, "--style", style],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def passes(r):
+    """The bar: content within 1.5x the optimisation's, luminance SSIM >= 0.25, style <= 0.6 of the photo's."""
+    return r["fast_content"] <= 1.5 * r["opt_content"] and r["fast_ssim_y"] >= 0.25 and r["fast_style"] <= 0.6
 
 
 def main():
@@ -44,7 +51,7 @@ def main():
     p.add_argument("--keep", help="folder for the outputs (default: a temporary one)")
     p.add_argument("--build", default=os.path.join(repo, "build"))
     a = p.parse_args()
-    exe, bench = os.path.join(a.build, "stylize"), os.path.join(a.build, "stylize_bench")
+    exe = os.path.join(a.build, "stylize")
     if not os.path.exists(a.judge):
         subprocess.run([sys.executable, os.path.join(repo, "scripts", "export_vgg19.py"), "--weights", "random",
                         "--seed", "1", "-o", a.judge], check=True)
@@ -52,6 +59,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     subprocess.run([exe, "apply", a.net] + a.heldout + ["-O", os.path.join(out, "fast"), "--size", str(a.size),
                     "--name", "{content}.png", "-q"], check=True)
+    judge = Judge(a.judge)
     rows, sheet_rows = [], []
     for c in a.heldout:
         stem = os.path.splitext(os.path.basename(c))[0]
@@ -62,19 +70,23 @@ def main():
             subprocess.run([exe, c, a.style, "-o", opt, "--model", a.model, "-s", str(a.size), "-n",
                             str(a.iterations), "--progress", "none", "-q"], check=True)
         r = {"image": stem}
-        for who, model in (("own", a.model), ("judge", a.judge)):
-            for kind, img in (("fast", fast), ("opt", opt)):
-                m = measure(bench, model, c, a.style, img)
-                r[f"{who}_{kind}_content"], r[f"{who}_{kind}_style"] = m["content"], m["style"]
+        for kind, img in (("fast", fast), ("opt", opt)):
+            j = judge_output(judge, c, a.style, img)
+            o = load(img)
+            r[f"{kind}_content"] = j["content"]
+            r[f"{kind}_style"] = sum(j["style_" + k] for k in LOSSES) / len(LOSSES)
+            r[f"{kind}_ssim_y"] = ssim_y(o, load(c, max(o.shape[2:])))
+        r["pass"] = passes(r)
         rows.append(r)
         sheet_rows.append((c, fast, opt))
-    print("| image | net | content fast | content optimised | ratio | style fast | style optimised | ratio |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| image | content fast / optimised | ratio (<= 1.5) | ssim_y fast (>= 0.25) / optimised | "
+          "style fast (<= 0.6) / optimised | bar |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
-        for who in ("own", "judge"):
-            cf, co = r[f"{who}_fast_content"], r[f"{who}_opt_content"]
-            sf, so = r[f"{who}_fast_style"], r[f"{who}_opt_style"]
-            print(f"| {r['image']} | {who} | {cf:.4g} | {co:.4g} | {cf / co:.2f}x | {sf:.4g} | {so:.4g} | {sf / so:.2f}x |")
+        print(f"| {r['image']} | {r['fast_content']:.3f} / {r['opt_content']:.3f} | "
+              f"{r['fast_content'] / r['opt_content']:.2f} | {r['fast_ssim_y']:.3f} / {r['opt_ssim_y']:.3f} | "
+              f"{r['fast_style']:.3f} / {r['opt_style']:.3f} | {'pass' if r['pass'] else 'FAIL'} |")
+    print(f"all pass: {all(r['pass'] for r in rows)}")
     with open(os.path.join(out, "quality.json"), "w") as f:
         json.dump(rows, f, indent=1)
     # Sheet: one row per image, content | fast | optimised, each 360 px high.

@@ -71,10 +71,12 @@ class FeatureExtractor {
 public:
     /// Loads `path` (a TorchScript module whose children, or whose `features`
     /// child's children, are Conv2d/ReLU/MaxPool2d/AvgPool2d), reads its
-    /// metadata and computes the SHA-256 of its parameters (info().sha256).
-    /// Throws ModelError. Does not compare that digest with the one the
-    /// metadata records: load_model() (model_loader.hpp) does.
-    static FeatureExtractor load(const std::string& path);
+    /// metadata and computes the SHA-256 of its parameters (info().sha256),
+    /// or takes `known_sha256` when it is given (the digest computed earlier
+    /// for this unchanged file: load_model()'s cache). Throws ModelError.
+    /// Does not compare that digest with the one the metadata records:
+    /// load_model() (model_loader.hpp) does.
+    static FeatureExtractor load(const std::string& path, const std::string& known_sha256 = "");
 
     /// Builds an extractor from layers directly (for tests).
     FeatureExtractor(std::vector<Layer> layers, ModelInfo info);

@@ -43,12 +43,17 @@ struct ModelRequest {
     std::string env_path;         ///< value of $STYLIZE_MODEL; "" = unset
     std::string install_dir;      ///< <prefix>/share/stylize/models
     std::string executable_path;  ///< the running program, for the models/ folders near it
+    /// Folder where the digests of verified model files are remembered, so an
+    /// unchanged file is not hashed again (keyed by path, device, inode,
+    /// size, mtime and ctime); "" = hash every time.
+    std::string cache_dir;
 };
 
 struct LoadedModel {
     FeatureExtractor model;             ///< as FeatureExtractor::load leaves it (CPU, fp32); configure() it
     ModelLocation location;
     std::vector<std::string> warnings;  ///< for the user: no metadata, random weights
+    bool digest_from_cache = false;     ///< the parameters' SHA-256 came from ModelRequest::cache_dir
 };
 
 /// Throws ModelError when the model's metadata records a parameter SHA-256
@@ -57,6 +62,9 @@ void verify_model(const ModelInfo& info);
 
 /// Locates, loads (FeatureExtractor::load) and verifies (verify_model) the
 /// model, and lists what the user should be warned about. Throws ModelError.
+/// With a cache_dir, a file whose stamp matches a remembered one takes the
+/// remembered digest (it was verified when it was remembered); any other
+/// file is hashed, verified, then remembered.
 LoadedModel load_model(const ModelRequest& request);
 
 }  // namespace stylize

@@ -92,7 +92,7 @@ std::vector<std::string> name_vgg_layers(const std::vector<LayerKind>& kinds, co
     return names;
 }
 
-FeatureExtractor FeatureExtractor::load(const std::string& path) {
+FeatureExtractor FeatureExtractor::load(const std::string& path, const std::string& known_sha256) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         throw ModelError(path + ": model file not found; export one with "
@@ -161,7 +161,7 @@ FeatureExtractor FeatureExtractor::load(const std::string& path) {
             throw ModelError(path + ": " + l.name + " has NaN or infinite weights; the file is corrupt");
         channels = l.weight.size(0);
     }
-    info.sha256 = parameter_sha256(parameters);
+    info.sha256 = known_sha256.empty() ? parameter_sha256(parameters) : known_sha256;
     return FeatureExtractor(std::move(layers), std::move(info));
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "model/digest_cache.hpp"
 #include "stylize/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -62,9 +63,14 @@ void verify_model(const ModelInfo& info) {
 
 LoadedModel load_model(const ModelRequest& request) {
     auto location = locate_model(request.path, request.env_path, request.install_dir, request.executable_path);
-    auto model = FeatureExtractor::load(location.path);
+    const detail::DigestCache cache(request.cache_dir);
+    const auto stamp = detail::stamp_of(location.path);
+    const auto known = stamp ? cache.lookup(*stamp) : std::nullopt;
+    auto model = FeatureExtractor::load(location.path, known.value_or(""));
     const auto& info = model.info();
     verify_model(info);
+    // Remember it only if the file did not change while it was read.
+    if (!known && stamp && detail::stamp_of(location.path) == stamp) cache.remember(*stamp, info.sha256);
     std::vector<std::string> warnings;
     if (!info.has_metadata)
         warnings.push_back(info.path + " has no stylize metadata; assuming ImageNet normalisation (RGB, [0,1], "
@@ -73,7 +79,7 @@ LoadedModel load_model(const ModelRequest& request) {
         warnings.push_back(info.path + " has RANDOM weights: it transfers colour and texture but not what a trained "
                                        "VGG19 sees. For real results run scripts/get_model.sh --imagenet (needs "
                                        "internet once).");
-    return LoadedModel{std::move(model), std::move(location), std::move(warnings)};
+    return LoadedModel{std::move(model), std::move(location), std::move(warnings), known.has_value()};
 }
 
 }  // namespace stylize

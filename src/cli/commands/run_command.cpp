@@ -75,6 +75,16 @@ std::string executable_path() {
 
 }  // namespace
 
+std::string cache_folder() {
+    if (const char* dir = std::getenv("STYLIZE_CACHE_DIR")) {
+        const std::string d = dir;
+        return d == "none" ? std::string() : d;
+    }
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return (fs::path(xdg) / "stylize").string();
+    if (const char* home = std::getenv("HOME"); home && *home) return (fs::path(home) / ".cache" / "stylize").string();
+    return "";
+}
+
 FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<const StylizeOptions*>& runs) {
     ModelRequest request;
     request.path = o.model;
@@ -82,11 +92,12 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
     request.env_path = env ? env : "";
     request.install_dir = STYLIZE_INSTALL_MODEL_DIR;
     request.executable_path = executable_path();
+    request.cache_dir = cache_folder();
     auto loaded = load_model(request);
     auto model = std::move(loaded.model);
     const auto& info = model.info();
-    spdlog::debug("model {} ({}, sha256 {})", info.path, info.source.empty() ? info.weights : info.source,
-                  info.sha256.substr(0, 12));
+    spdlog::debug("model {} ({}, sha256 {}{})", info.path, info.source.empty() ? info.weights : info.source,
+                  info.sha256.substr(0, 12), loaded.digest_from_cache ? ", remembered for this unchanged file" : "");
     for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
     // Only as deep as the deepest layer a run uses (names the model lacks
     // are reported by the run itself, with the option that names them).

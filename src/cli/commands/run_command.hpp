@@ -57,6 +57,11 @@ int run_command(RunOptions& o);
 /// The loaded model, configured for the run's device and precision and only
 /// as deep as the deepest layer of `runs`, with the warnings the user must
 /// see (random weights, reference BLAS) already logged.
+/// The folder for what stylize remembers between runs (model digests):
+/// $STYLIZE_CACHE_DIR ("none" = nothing remembered), else
+/// $XDG_CACHE_HOME/stylize, else ~/.cache/stylize.
+std::string cache_folder();
+
 FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<const StylizeOptions*>& runs);
 
 /// How progress is shown: --progress, or none with --quiet.
