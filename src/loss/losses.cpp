@@ -31,6 +31,24 @@ torch::Tensor product_in_layout(const torch::Tensor& s, const torch::Tensor& fea
     return out;
 }
 
+// F F^T / HW of a (C, HW) matrix: the Gram matrix, the second moment.
+torch::Tensor second_moment(const torch::Tensor& f) { return at::mm(f, f.t()).div_(static_cast<double>(f.size(1))); }
+
+// The gradient reaching the features from a gradient g of F F^T / HW:
+// (g + g^T) F / HW, in the features' own layout.
+torch::Tensor second_moment_backward(const torch::Tensor& g, const torch::Tensor& features) {
+    const auto n = static_cast<double>(features.size(2) * features.size(3));
+    return product_in_layout((g + g.t()).div_(n), features);
+}
+
+// The features as the (C, HW) view needs them: NCHW or channels-last
+// strides; anything else (a narrowed or permuted map) is copied first.
+torch::Tensor viewable(const torch::Tensor& features, const char* what) {
+    TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, what, " expects a (1,C,H,W) map");
+    const bool ok = features.is_contiguous() || features.is_contiguous(at::MemoryFormat::ChannelsLast);
+    return ok ? features : features.contiguous();
+}
+
 // G = F F^T / HW with a hand-written backward: dF = (dG + dG^T) F / HW is one
 // product instead of autograd's two plus an add of a transposed operand, and
 // it is written straight into a tensor of the features' own memory format,
@@ -38,17 +56,12 @@ torch::Tensor product_in_layout(const torch::Tensor& s, const torch::Tensor& fea
 struct GramFunction : public torch::autograd::Function<GramFunction> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& features) {
         ctx->save_for_backward({features});
-        const auto f = as_matrix(features);
-        return at::mm(f, f.t()).div_(static_cast<double>(f.size(1)));
+        return second_moment(as_matrix(features));
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
-        const auto features = ctx->get_saved_variables()[0];
-        const auto f = as_matrix(features);
-        const auto& g = grads[0];
-        const auto s = (g + g.t()).div_(static_cast<double>(f.size(1)));
-        return {product_in_layout(s, features)};
+        return {second_moment_backward(grads[0], ctx->get_saved_variables()[0])};
     }
 };
 
@@ -63,8 +76,7 @@ struct MomentsFunction : public torch::autograd::Function<MomentsFunction> {
         const auto f = as_matrix(features);
         const auto n = static_cast<double>(f.size(1));
         auto mean = at::mm(f, at::ones({f.size(1), 1}, f.options())).div_(n);
-        auto second = at::mm(f, f.t()).div_(n);
-        return {mean, second};
+        return {mean, second_moment(f)};
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -74,8 +86,8 @@ struct MomentsFunction : public torch::autograd::Function<MomentsFunction> {
         const auto n = static_cast<double>(features.size(2) * features.size(3));
         const auto& gm = grads[0];
         const auto& gs = grads[1];
-        const auto s = gs.defined() ? (gs + gs.t()).div_(n) : at::zeros({c, c}, features.options());
-        auto out = product_in_layout(s, features);
+        auto out = gs.defined() ? second_moment_backward(gs, features)
+                                : product_in_layout(at::zeros({c, c}, features.options()), features);
         if (gm.defined()) out.add_(gm.reshape({1, c, 1, 1}) / n);
         return {out};
     }
@@ -84,19 +96,11 @@ struct MomentsFunction : public torch::autograd::Function<MomentsFunction> {
 }  // namespace
 
 torch::Tensor gram_matrix(const torch::Tensor& features) {
-    TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, "gram_matrix expects a (1,C,H,W) map");
-    // The (C, HW) view needs NCHW or channels-last strides; anything else
-    // (a narrowed or permuted map) is copied first.
-    const bool viewable =
-        features.is_contiguous() || features.is_contiguous(at::MemoryFormat::ChannelsLast);
-    return GramFunction::apply(viewable ? features : features.contiguous());
+    return GramFunction::apply(viewable(features, "gram_matrix"));
 }
 
 std::pair<torch::Tensor, torch::Tensor> mean_and_second_moment(const torch::Tensor& features) {
-    TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, "mean_and_second_moment expects a (1,C,H,W) map");
-    const bool viewable =
-        features.is_contiguous() || features.is_contiguous(at::MemoryFormat::ChannelsLast);
-    const auto out = MomentsFunction::apply(viewable ? features : features.contiguous());
+    const auto out = MomentsFunction::apply(viewable(features, "mean_and_second_moment"));
     return {out[0], out[1]};
 }
 

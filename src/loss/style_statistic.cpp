@@ -41,6 +41,35 @@ torch::Tensor weighted_second_moment(const torch::Tensor& f, const torch::Tensor
     return at::mm(f * column.t(), f.t()) / total;
 }
 
+// The features as (C, HW), the weight of each pixel as a column and the
+// weights' sum: what the Gram and mean-cov statistics of a region need.
+struct WeightedPixels {
+    torch::Tensor f, column;
+    double total = 0;
+    bool empty() const { return !(total > 0); }
+    torch::Tensor mean() const { return at::mm(f, column) / total; }
+    torch::Tensor second_moment() const { return weighted_second_moment(f, column, total); }
+};
+
+WeightedPixels weighted_pixels(const torch::Tensor& features, const torch::Tensor& mask) {
+    WeightedPixels p;
+    p.column = weight_column(features, mask);
+    p.total = weight_sum(p.column);
+    p.f = matrix(features);
+    return p;
+}
+
+// sum_i items[i] * (weights[i] / wsum), added in order (the first term is
+// taken as it is, not added to zero): the blend of several samples' statistics.
+torch::Tensor weighted_sum(const std::vector<torch::Tensor>& items, const std::vector<double>& weights, double wsum) {
+    torch::Tensor out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        auto s = items[i] * (weights[i] / wsum);
+        out = out.defined() ? out + s : s;
+    }
+    return out;
+}
+
 // The columns of (C, HW) features whose mask is at least 1/2 (all of them
 // without a mask).
 torch::Tensor selected_columns(const torch::Tensor& features, const torch::Tensor& mask) {
@@ -186,6 +215,36 @@ Moments moments_of(const torch::Tensor& sums, int64_t c, bool with_mean) {
     return m;
 }
 
+// The channel count C of flat sums: 1 + C^2 numbers, or 1 + C + C^2 with the mean.
+int64_t channels_of_sums(const torch::Tensor& sums, bool with_mean) {
+    const double n = static_cast<double>(sums.numel() - 1);
+    return static_cast<int64_t>(std::llround(with_mean ? (-1 + std::sqrt(1 + 4 * n)) / 2 : std::sqrt(n)));
+}
+
+// The mixture's mean (with_mean) and second moment from each sample's sums
+// and blend weight: the moments weighted by the shares of the samples that
+// have pixels. Undefined when none has.
+Moments mixture_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts, bool with_mean) {
+    double wsum = 0;
+    for (const auto& [s, w] : parts)
+        if (w > 0 && s[0].item<double>() > 0) wsum += w;
+    std::vector<torch::Tensor> means, seconds;
+    std::vector<double> weights;
+    for (const auto& [s, w] : parts) {
+        const auto m = moments_of(s, channels_of_sums(s, with_mean), with_mean);
+        if (!(w > 0) || !(m.total > 0)) continue;
+        means.push_back(m.mean);
+        seconds.push_back(m.second);
+        weights.push_back(w);
+    }
+    Moments out;
+    if (weights.empty()) return out;
+    if (with_mean) out.mean = weighted_sum(means, weights, wsum);
+    out.second = weighted_sum(seconds, weights, wsum);
+    out.total = 1;
+    return out;
+}
+
 }  // namespace
 
 // ---- Gram ----
@@ -203,18 +262,8 @@ torch::Tensor GramStatistic::loss_of_sums(const torch::Tensor& sums, const torch
 
 torch::Tensor GramStatistic::target_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts) const {
     torch::NoGradGuard no_grad;
-    torch::Tensor out;
-    double wsum = 0;
-    for (const auto& [s, w] : parts)
-        if (w > 0 && s[0].item<double>() > 0) wsum += w;
-    for (const auto& [s, w] : parts) {
-        const int64_t c = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(s.numel() - 1))));
-        const auto m = moments_of(s, c, false);
-        if (!(w > 0) || !(m.total > 0)) continue;
-        auto g = m.second * (w / wsum);
-        out = out.defined() ? out + g : g;
-    }
-    return out.defined() ? out.to(torch::kFloat) : out;
+    const auto m = mixture_of_sums(parts, false);
+    return m.second.defined() ? m.second.to(torch::kFloat) : m.second;
 }
 
 torch::Tensor GramStatistic::target(const std::vector<StyleSample>& samples) const {
@@ -227,11 +276,9 @@ torch::Tensor GramStatistic::target(const std::vector<StyleSample>& samples) con
         if (!s.mask.defined()) {
             stats.push_back(gram_matrix(s.features));
         } else {
-            const auto f = matrix(s.features);
-            const auto col = weight_column(s.features, s.mask);
-            const double total = weight_sum(col);
-            if (!(total > 0)) continue;
-            stats.push_back(weighted_second_moment(f, col, total));
+            const auto p = weighted_pixels(s.features, s.mask);
+            if (p.empty()) continue;
+            stats.push_back(p.second_moment());
         }
         weights.push_back(s.weight);
         wsum += s.weight;
@@ -239,13 +286,7 @@ torch::Tensor GramStatistic::target(const std::vector<StyleSample>& samples) con
     // Weights arrive normalised; dividing by a sum of 1 up to rounding would
     // only change the last bits of the targets runs had before regions.
     if (std::abs(wsum - 1.0) < 1e-12) wsum = 1.0;
-    torch::Tensor out;
-    for (size_t i = 0; i < stats.size(); ++i) {
-        auto s = stats[i] * (weights[i] / wsum);
-        if (out.defined()) out.add_(s);
-        else out = s;
-    }
-    return out;
+    return weighted_sum(stats, weights, wsum);
 }
 
 double GramStatistic::normaliser(const torch::Tensor& target) const { return squared_norm(target); }
@@ -253,10 +294,9 @@ double GramStatistic::normaliser(const torch::Tensor& target) const { return squ
 torch::Tensor GramStatistic::loss(const torch::Tensor& features, const torch::Tensor& mask, const torch::Tensor& target,
                                   double normaliser, uint64_t) const {
     if (!mask.defined()) return relative_squared_error(gram_matrix(features), target, normaliser);
-    const auto col = weight_column(features, mask);
-    const double total = weight_sum(col);
-    if (!(total > 0)) return attached_zero(features);
-    return relative_squared_error(weighted_second_moment(matrix(features), col, total), target, normaliser);
+    const auto p = weighted_pixels(features, mask);
+    if (p.empty()) return attached_zero(features);
+    return relative_squared_error(p.second_moment(), target, normaliser);
 }
 
 // ---- mean and covariance ----
@@ -270,28 +310,21 @@ torch::Tensor mean_and_covariance(const torch::Tensor& mean, const torch::Tensor
 
 torch::Tensor MeanCovStatistic::target(const std::vector<StyleSample>& samples) const {
     torch::NoGradGuard no_grad;
-    torch::Tensor mean, moment;
-    std::vector<std::pair<torch::Tensor, torch::Tensor>> parts;
+    std::vector<torch::Tensor> means, moments;
     std::vector<double> weights;
     double wsum = 0;
     for (const auto& s : samples) {
         if (!(s.weight > 0)) continue;
-        const auto f = matrix(s.features);
-        const auto col = weight_column(s.features, s.mask);
-        const double total = weight_sum(col);
-        if (!(total > 0)) continue;
-        parts.emplace_back(at::mm(f, col) / total, weighted_second_moment(f, col, total));
+        const auto p = weighted_pixels(s.features, s.mask);
+        if (p.empty()) continue;
+        means.push_back(p.mean());
+        moments.push_back(p.second_moment());
         weights.push_back(s.weight);
         wsum += s.weight;
     }
-    if (parts.empty()) return {};
+    if (weights.empty()) return {};
     // The mixture's moments are the weighted sums of the samples' moments.
-    for (size_t i = 0; i < parts.size(); ++i) {
-        const double w = weights[i] / wsum;
-        mean = mean.defined() ? mean + parts[i].first * w : parts[i].first * w;
-        moment = moment.defined() ? moment + parts[i].second * w : parts[i].second * w;
-    }
-    return mean_and_covariance(mean, moment);
+    return mean_and_covariance(weighted_sum(means, weights, wsum), weighted_sum(moments, weights, wsum));
 }
 
 double MeanCovStatistic::normaliser(const torch::Tensor& target) const { return squared_norm(target); }
@@ -305,12 +338,9 @@ torch::Tensor MeanCovStatistic::loss(const torch::Tensor& features, const torch:
         const auto [mean, second] = mean_and_second_moment(keep ? features : features.to(torch::kFloat));
         return relative_squared_error(mean_and_covariance(mean, second), target, normaliser);
     }
-    const auto f = matrix(features);
-    const auto col = weight_column(features, mask);
-    const double total = weight_sum(col);
-    if (!(total > 0)) return attached_zero(features);
-    const auto stat = mean_and_covariance(at::mm(f, col) / total, weighted_second_moment(f, col, total));
-    return relative_squared_error(stat, target, normaliser);
+    const auto p = weighted_pixels(features, mask);
+    if (p.empty()) return attached_zero(features);
+    return relative_squared_error(mean_and_covariance(p.mean(), p.second_moment()), target, normaliser);
 }
 
 torch::Tensor MeanCovStatistic::sums(const torch::Tensor& features, const torch::Tensor& mask) const {
@@ -326,20 +356,8 @@ torch::Tensor MeanCovStatistic::loss_of_sums(const torch::Tensor& sums, const to
 
 torch::Tensor MeanCovStatistic::target_of_sums(const std::vector<std::pair<torch::Tensor, double>>& parts) const {
     torch::NoGradGuard no_grad;
-    torch::Tensor mean, second;
-    double wsum = 0;
-    for (const auto& [s, w] : parts)
-        if (w > 0 && s[0].item<double>() > 0) wsum += w;
-    for (const auto& [s, w] : parts) {
-        // numel = 1 + C + C^2
-        const double n = static_cast<double>(s.numel() - 1);
-        const int64_t c = static_cast<int64_t>(std::llround((-1 + std::sqrt(1 + 4 * n)) / 2));
-        const auto m = moments_of(s, c, true);
-        if (!(w > 0) || !(m.total > 0)) continue;
-        mean = mean.defined() ? mean + m.mean * (w / wsum) : m.mean * (w / wsum);
-        second = second.defined() ? second + m.second * (w / wsum) : m.second * (w / wsum);
-    }
-    return mean.defined() ? mean_and_covariance(mean, second).to(torch::kFloat) : mean;
+    const auto m = mixture_of_sums(parts, true);
+    return m.mean.defined() ? mean_and_covariance(m.mean, m.second).to(torch::kFloat) : m.mean;
 }
 
 // ---- sliced Wasserstein ----
