@@ -144,6 +144,31 @@ Command add_command(CLI::App& parent, const std::string& name, const std::string
             }};
 }
 
+// The exception being handled as one error line on stderr and its exit code.
+int report_current_exception() {
+    try {
+        throw;
+    } catch (const CLI::Error& e) {
+        std::fprintf(stderr, "stylize: error: %s (see --help)\n", e.what());
+        return kUsage;
+    } catch (const Error& e) {
+        return report(e);
+    } catch (const c10::Error& e) {
+        std::string msg = e.what();
+        std::fprintf(stderr, "stylize: error: LibTorch: %s\n", msg.substr(0, msg.find('\n')).c_str());
+        return kRuntime;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "stylize: error: out of memory; lower --size or --lbfgs-history\n");
+        return kRuntime;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "stylize: error: %s\n", e.what());
+        return kInternal;
+    } catch (...) {
+        std::fprintf(stderr, "stylize: error: an unknown exception\n");
+        return kInternal;
+    }
+}
+
 }  // namespace
 
 int main_entry(int argc, char** argv) {
@@ -211,21 +236,8 @@ int main_entry(int argc, char** argv) {
         if (chosen) return chosen->run();
         setup_logging(o.quiet, o.verbose);
         return run_command(o);
-    } catch (const CLI::Error& e) {
-        std::fprintf(stderr, "stylize: error: %s (see --help)\n", e.what());
-        return kUsage;
-    } catch (const Error& e) {
-        return report(e);
-    } catch (const c10::Error& e) {
-        std::string msg = e.what();
-        std::fprintf(stderr, "stylize: error: LibTorch: %s\n", msg.substr(0, msg.find('\n')).c_str());
-        return kRuntime;
-    } catch (const std::bad_alloc&) {
-        std::fprintf(stderr, "stylize: error: out of memory; lower --size or --lbfgs-history\n");
-        return kRuntime;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "stylize: error: %s\n", e.what());
-        return kInternal;
+    } catch (...) {
+        return report_current_exception();
     }
 }
 

@@ -12,15 +12,31 @@ CLI::Option* add_choice(CLI::App& app, const std::string& name, std::string& val
     return add_choice(app, name, value, description, same);
 }
 
+CLI::Option* add_setting_or_words(CLI::App& app, const Setting<int>& s, std::string& value,
+                                  const std::vector<std::string>& words) {
+    std::string listed;
+    for (size_t i = 0; i < words.size(); ++i)
+        listed += (i == 0 ? "" : ", ") + words[i];
+    const auto range = std::to_string(s.min) + "-" + std::to_string(s.max);
+    return app.add_option(s.flag, value, s.help)->check([s, words, listed, range](const std::string& v) {
+        for (const auto& w : words)
+            if (v == w) return std::string();
+        try {
+            size_t used = 0;
+            const long n = std::stol(v, &used);
+            if (used == v.size() && n >= s.min && n <= s.max) return std::string();
+        } catch (const std::exception&) {
+        }
+        return std::string(s.flag) + ": " + v + " is not " + listed + " or a number of pixels (" + range + ")";
+    });
+}
+
 void bind_loss_options(CLI::App& app, JobOptions& o) {
     auto& e = o.engine;
     const std::string loss = "Loss";
-    app.add_option("--content-weight", e.content_weight, "Weight of the content loss")
-        ->capture_default_str()->group(loss);
-    app.add_option("--style-weight", e.style_weight, "Weight of the style loss")
-        ->capture_default_str()->group(loss);
-    app.add_option("--tv-weight", e.tv_weight, "Weight of the total-variation (smoothness) loss")
-        ->capture_default_str()->group(loss);
+    add_setting(app, settings::content_weight, e.content_weight)->group(loss);
+    add_setting(app, settings::style_weight, e.style_weight)->group(loss);
+    add_setting(app, settings::tv_weight, e.tv_weight)->group(loss);
     app.add_option("--content-layers", o.content_layers, "Content layers, NAME[:WEIGHT],...")
         ->capture_default_str()->group(loss);
     app.add_option("--style-layers", o.style_layers, "Style layers, NAME[:WEIGHT],... (weights normalised)")
@@ -47,35 +63,23 @@ void bind_job_options(CLI::App& app, JobOptions& o) {
     bind_loss_options(app, o);
 
     const std::string optim = "Optimisation";
-    app.add_option("-n,--iterations", e.iterations, "Loss evaluations (at the final scale)")
-        ->capture_default_str()->group(optim);
+    add_setting(app, settings::iterations, e.iterations, "-n")->group(optim);
     add_choice(app, "--optimizer", e.optimizer, "L-BFGS (no line search, lr 1) or Adam",
                {{"lbfgs", OptimizerKind::LBFGS}, {"adam", OptimizerKind::Adam}})
         ->group(optim);
-    app.add_option("--lbfgs-history", e.lbfgs_history, "L-BFGS correction pairs kept")
-        ->capture_default_str()->group(optim);
-    app.add_option("--learning-rate", e.learning_rate, "Adam step size (image in [0,1])")
-        ->capture_default_str()->group(optim);
-    app.add_option("--ema-decay", e.ema_decay, "Adam iterate averaging decay, e.g. 0.99 (0 = off)")
-        ->capture_default_str()->group(optim);
-    app.add_option("--early-stop", e.early_stop_tolerance,
-                   "Stop when the loss improves by less than this fraction over the window (0 = off)")
-        ->capture_default_str()->group(optim);
-    app.add_option("--early-stop-window", e.early_stop_window, "Evaluations the early-stop test looks back")
-        ->capture_default_str()->group(optim);
+    add_setting(app, settings::lbfgs_history, e.lbfgs_history)->group(optim);
+    add_setting(app, settings::learning_rate, e.learning_rate)->group(optim);
+    add_setting(app, settings::ema_decay, e.ema_decay)->group(optim);
+    add_setting(app, settings::early_stop, e.early_stop_tolerance)->group(optim);
+    add_setting(app, settings::early_stop_window, e.early_stop_window)->group(optim);
     app.add_option("--seed", e.seed, "Random seed (noise init)")->capture_default_str()->group(optim);
 
     const std::string geom = "Size and initialisation";
-    app.add_option("-s,--size", e.size, "Long side of the output in pixels (0 = content's size)")
-        ->capture_default_str()->group(geom);
-    app.add_option("--style-scale", e.style_scale, "Style image size relative to the output")
-        ->capture_default_str()->group(geom);
-    app.add_option("--scales", e.scales, "Coarse-to-fine scales (1 = single scale)")
-        ->capture_default_str()->group(geom);
-    app.add_option("--scale-factor", e.scale_factor, "Size ratio between scales")
-        ->capture_default_str()->group(geom);
-    app.add_option("--scale-iterations", e.scale_iterations, "Evaluations at each scale before the last")
-        ->capture_default_str()->group(geom);
+    add_setting(app, settings::size, e.size, "-s")->group(geom);
+    add_setting(app, settings::style_scale, e.style_scale)->group(geom);
+    add_setting(app, settings::scales, e.scales)->group(geom);
+    add_setting(app, settings::scale_factor, e.scale_factor)->group(geom);
+    add_setting(app, settings::scale_iterations, e.scale_iterations)->group(geom);
     add_choice(app, "--init", e.init, "Start image: the content, or uniform noise from --seed (--init-image sets a file)",
                {{"content", InitKind::Content}, {"noise", InitKind::Noise}})
         ->group(geom);
@@ -106,10 +110,9 @@ void bind_job_options(CLI::App& app, JobOptions& o) {
         ->group(spatial);
 
     const std::string out = "Output";
-    app.add_option("--bit-depth", o.bit_depth, "8, or 16 for .png/.tif")->capture_default_str()->group(out);
-    app.add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality 1-100")->capture_default_str()->group(out);
-    app.add_option("--save-every", o.save_every, "Also write the image every N evaluations (0 = never)")
-        ->capture_default_str()->group(out);
+    add_setting(app, settings::bit_depth, o.bit_depth)->group(out);
+    add_setting(app, settings::jpeg_quality, o.jpeg_quality)->group(out);
+    add_setting(app, settings::save_every, o.save_every)->group(out);
 }
 
 void bind_process_options(CLI::App& app, RunOptions& o) {
@@ -122,7 +125,7 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
                "Convolution precision (Gram matrices, losses, image and optimiser state stay fp32; tf32 needs CUDA)",
                {{"fp32", Precision::FP32}, {"tf32", Precision::TF32}, {"bf16", Precision::BF16}})
         ->group(run);
-    app.add_option("-j,--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str()->group(run);
+    add_setting(app, settings::threads, o.threads, "-j")->group(run);
     app.add_option("--max-pixels", o.max_pixels, "Refuse input images with more pixels than this")
         ->capture_default_str()->group(run);
     app.add_option("--memory-limit", o.memory_limit,
@@ -152,36 +155,8 @@ void bind_process_options(CLI::App& app, RunOptions& o) {
                "auto: on only when the run would not fit in memory otherwise",
                {"auto", "on", "off"})
         ->group(run);
-    app.add_option("--tile", o.tile,
-                   "Exact tiled evaluation for images larger than memory allows: N = tiles of N pixels (rounded "
-                   "down to a multiple of 16), auto = the largest tile that fits, only when the run would not fit "
-                   "otherwise (after --checkpoint auto), off = never. Same result as untiled up to rounding. "
-                   "Default: auto")
-        ->check([](const std::string& v) {
-            if (v == "auto" || v == "off") return std::string();
-            try {
-                size_t used = 0;
-                const long n = std::stol(v, &used);
-                if (used == v.size() && n >= 1 && n <= 16384) return std::string();
-            } catch (const std::exception&) {
-            }
-            return "--tile: " + v + " is not auto, off or a number of pixels (1-16384)";
-        })
-        ->group(run);
-    app.add_option("--tile-halo", o.tile_halo,
-                   "Pixels of context around each tile. exact = the receptive field of the deepest layer used (96 "
-                   "for VGG19 up to relu5_1); smaller is faster but no longer exact (docs/guides/tiles-and-memory.md). Default: exact")
-        ->check([](const std::string& v) {
-            if (v == "exact") return std::string();
-            try {
-                size_t used = 0;
-                const long n = std::stol(v, &used);
-                if (used == v.size() && n >= 0 && n <= 16384) return std::string();
-            } catch (const std::exception&) {
-            }
-            return "--tile-halo: " + v + " is not exact or a number of pixels (0-16384)";
-        })
-        ->group(run);
+    add_setting_or_words(app, settings::tile, o.tile, {"auto", "off"})->group(run);
+    add_setting_or_words(app, settings::tile_halo, o.tile_halo, {"exact"})->group(run);
     app.add_flag("--sidecar", o.sidecar, "Write OUTPUT.json next to each output: parameters, seed, model hash, "
                  "tool and LibTorch versions, losses")->group("Output");
     app.add_flag("--auto-shrink", o.auto_shrink,
@@ -201,21 +176,14 @@ void finalize_job_options(JobOptions& o, size_t style_count) {
     e.content_layers = o.content_layers.empty() ? std::vector<WeightedLayer>{}
                                                 : parse_layer_list(o.content_layers, "--content-layers");
     e.style_layers = parse_layer_list(o.style_layers, "--style-layers");
-    e.style_blend.clear();
-    if (!o.style_blend.empty()) {
-        e.style_blend = parse_number_list(o.style_blend, "--style-blend");
-        if (e.style_blend.size() != style_count)
-            throw InvalidArgument("--style-blend has " + std::to_string(e.style_blend.size()) + " weights for " +
-                                  std::to_string(style_count) + " style images");
-    }
+    e.style_blend = o.style_blend.empty() ? std::vector<double>{} : parse_number_list(o.style_blend, "--style-blend");
+    check_style_count(e, style_count);
     if (!o.init_image.empty()) e.init = InitKind::Image;
     check_mask_options(o, style_count);
-    if (o.bit_depth != 8 && o.bit_depth != 16)
-        throw InvalidArgument("--bit-depth must be 8 or 16, got " + std::to_string(o.bit_depth));
+    check_setting(settings::bit_depth, o.bit_depth);
     e.output_bit_depth = o.bit_depth;  // the losses reported are the written file's
-    if (o.jpeg_quality < 1 || o.jpeg_quality > 100)
-        throw InvalidArgument("--jpeg-quality must be between 1 and 100, got " + std::to_string(o.jpeg_quality));
-    if (o.save_every < 0) throw InvalidArgument("--save-every must be >= 0, got " + std::to_string(o.save_every));
+    check_setting(settings::jpeg_quality, o.jpeg_quality);
+    check_setting(settings::save_every, o.save_every);
     validate(e);
 }
 

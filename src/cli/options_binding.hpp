@@ -26,9 +26,9 @@ struct JobOptions {
     std::vector<std::string> style_regions;  ///< --style-region, one grayscale mask over the content per style
     std::string content_mask;                ///< --content-mask, colour-coded regions of the content
     std::vector<std::string> style_masks;    ///< --style-mask, colour-coded regions of each style image
-    int bit_depth = 8;
-    int jpeg_quality = 95;
-    int save_every = 0;
+    int bit_depth = settings::bit_depth.fallback;
+    int jpeg_quality = settings::jpeg_quality.fallback;
+    int save_every = settings::save_every.fallback;
 };
 
 /// Settings of the process: model, device, logging.
@@ -37,7 +37,7 @@ struct RunOptions {
     std::vector<std::string> styles;
     std::string output;
     std::string model;
-    int threads = 0;  ///< 0 = all cores
+    int threads = settings::threads.fallback;  ///< 0 = all cores
     int64_t max_pixels = 64LL * 1024 * 1024;
     bool auto_shrink = false;
     Layout layout = Layout::Auto;
@@ -45,8 +45,10 @@ struct RunOptions {
     MemoryPolicy memory_policy = MemoryPolicy::Recycle;
     bool reproducible = false;  ///< --reproducible (reproducible_mode.hpp): AVX2 kernels, direct convolutions
     std::string checkpoint = "auto";  ///< off | on | auto (on when the run would not fit otherwise)
-    std::string tile = "auto";        ///< off | auto (tiles when the run would not fit otherwise) | N pixels
-    std::string tile_halo = "exact";  ///< exact | N pixels
+    /// off | auto (tiles when the run would not fit otherwise) | N pixels
+    /// (settings::tile; plan_request turns it into StylizeOptions::tile)
+    std::string tile = "auto";
+    std::string tile_halo = "exact";  ///< exact | N pixels (settings::tile_halo)
     bool sidecar = false;     ///< write <output>.json provenance next to each output
     double memory_limit = 0;  ///< bytes; 0 = the machine's available memory
     std::string progress = "auto";
@@ -86,6 +88,22 @@ CLI::Option* add_choice(CLI::App& app, const std::string& name, T& value, const 
             },
             std::string()));
 }
+
+/// Adds the numeric setting `s` (settings.hpp): its flag (after
+/// `short_name`, e.g. "-n"), help text and, as the default shown, the
+/// current value. Its range is checked by validate() or
+/// finalize_job_options (check_setting), after parsing.
+template <class T>
+CLI::Option* add_setting(CLI::App& app, const Setting<T>& s, T& value, const std::string& short_name = "") {
+    return app.add_option(short_name.empty() ? s.flag : short_name + "," + s.flag, value, s.help)
+        ->capture_default_str();
+}
+
+/// A string option that takes `words` or a number in the setting's range:
+/// --tile (auto, off, N), --tile-halo (exact, N). Refused at parsing with
+/// "FLAG: VALUE is not WORDS or a number of pixels (MIN-MAX)".
+CLI::Option* add_setting_or_words(CLI::App& app, const Setting<int>& s, std::string& value,
+                                  const std::vector<std::string>& words);
 
 /// add_choice for a string option whose values are the choices themselves.
 CLI::Option* add_choice(CLI::App& app, const std::string& name, std::string& value, const std::string& description,

@@ -4,20 +4,30 @@
 
 #include "reproducible_mode.hpp"
 
+#include <type_traits>
+
 #include <ATen/Parallel.h>
 
 #include "stylize/runtime_info.hpp"
 
 namespace stylize::cli {
-namespace {
 
-Json layers_json(const std::vector<WeightedLayer>& layers) {
-    Json out = Json::array();
-    for (const auto& l : layers) out.push_back(Json{{"name", l.name}, {"weight", l.weight}});
+Json options_json(const StylizeOptions& options) {
+    Json out = Json::object();
+    for_each_option(options, [&out](const char* key, const auto& value) {
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_enum_v<T>) {
+            out[key] = to_string(value);
+        } else if constexpr (std::is_same_v<T, std::vector<WeightedLayer>>) {
+            Json layers = Json::array();
+            for (const auto& l : value) layers.push_back(Json{{"name", l.name}, {"weight", l.weight}});
+            out[key] = std::move(layers);
+        } else {
+            out[key] = value;
+        }
+    });
     return out;
 }
-
-}  // namespace
 
 Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const Result* result) {
     const auto& e = job.options.engine;
@@ -29,52 +39,27 @@ Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const 
     o["output"] = job.output;
     o["model"] = {{"path", model.info().path}, {"sha256", model.info().sha256}, {"weights", model.info().weights}};
     o["seed"] = e.seed;
-    Json opt;
-    opt["iterations"] = e.iterations;
-    opt["optimizer"] = to_string(e.optimizer);
-    opt["lbfgs_history"] = e.lbfgs_history;
-    opt["learning_rate"] = e.learning_rate;
-    opt["content_weight"] = e.content_weight;
-    opt["style_weight"] = e.style_weight;
-    opt["tv_weight"] = e.tv_weight;
-    opt["content_layers"] = layers_json(e.content_layers);
-    opt["style_layers"] = layers_json(e.style_layers);
+    Json opt = options_json(e);
+    // The blend as the user wrote it.
     opt["style_blend"] = job.options.style_blend;
-    opt["size"] = e.size;
-    opt["style_scale"] = e.style_scale;
-    opt["scales"] = e.scales;
-    opt["scale_factor"] = e.scale_factor;
-    opt["scale_iterations"] = e.scale_iterations;
-    opt["init"] = to_string(e.init);
-    opt["init_image"] = job.options.init_image;
-    opt["colors"] = to_string(e.color);
+    // What ran: the model is configured from the options by the run itself.
+    opt["device"] = model.config().device.str();
+    opt["precision"] = to_string(model.config().precision);
     opt["pooling"] = to_string(model.config().pooling);
-    opt["normalize_gradients"] = e.normalize_gradients;
-    opt["style_loss"] = to_string(e.style_loss);
+    // The command line's own options.
+    opt["init_image"] = job.options.init_image;
     if (!job.options.style_regions.empty()) opt["style_regions"] = job.options.style_regions;
     if (!job.options.content_mask.empty()) {
         opt["content_mask"] = job.options.content_mask;
         opt["style_masks"] = job.options.style_masks;
     }
-    // Tiles the run used (--tile, or chosen by --tile auto; the halo -1 =
-    // exact). Absent when untiled, so that untiled records (and the video
-    // resume keys made from them) stay as they were.
-    if (e.tile > 0) {
-        opt["tile"] = e.tile;
-        opt["tile_halo"] = e.tile_halo;
-    }
-    opt["ema_decay"] = e.ema_decay;
-    opt["early_stop"] = e.early_stop_tolerance;
-    opt["early_stop_window"] = e.early_stop_window;
-    // What ran: the model is configured from the options by the run itself.
-    opt["device"] = model.config().device.str();
-    opt["precision"] = to_string(model.config().precision);
-    opt["threads"] = at::get_num_threads();
+    opt[settings::jpeg_quality.key] = job.options.jpeg_quality;
+    opt[settings::save_every.key] = job.options.save_every;
+    opt[settings::threads.key] = at::get_num_threads();
     opt["conv_algorithm"] = model.winograd_layers() > 0 ? "winograd" : "direct";
     const auto caps = reproducible_caps();
     opt["reproducible"] = !caps.empty();
     if (!caps.empty()) opt["instruction_set_caps"] = caps;
-    opt["bit_depth"] = job.options.bit_depth;
     o["options"] = std::move(opt);
     if (result) {
         const auto& l = result->losses;

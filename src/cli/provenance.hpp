@@ -6,6 +6,10 @@
 
 namespace stylize::cli {
 
+/// Every field of `options` (for_each_option), enums by name, layers as
+/// {name, weight} objects.
+Json options_json(const StylizeOptions& options);
+
 /// Tool and LibTorch versions, inputs, output, model (path, computed sha256,
 /// weights), seed, every option; with a result also evaluations, stop
 /// reason, losses and seconds.

@@ -14,9 +14,7 @@ namespace {
 
 // What the network's pass over an input of height x width holds at its peak.
 double network_bytes(const FeatureExtractor& model, int64_t height, int64_t width, const StylizeOptions& opt) {
-    std::vector<std::string> names;
-    for (const auto& l : opt.content_layers) names.push_back(l.name);
-    for (const auto& l : opt.style_layers) names.push_back(l.name);
+    const auto names = run_layer_names(opt);
     const size_t depth = model.depth_for(names);
     const double act_bytes = opt.precision == Precision::BF16 ? 2.0 : 4.0;
     const auto shapes = layer_shapes(model, depth, height, width);

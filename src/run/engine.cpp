@@ -27,12 +27,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::string> names_of(const std::vector<WeightedLayer>& layers) {
-    std::vector<std::string> out;
-    for (const auto& l : layers) out.push_back(l.name);
-    return out;
-}
-
 void check_layer_list(const FeatureExtractor& model, const std::vector<WeightedLayer>& layers, const char* option) {
     for (const auto& l : layers) {
         try {
@@ -166,9 +160,7 @@ std::vector<int> scale_sizes(int final_long_side, const StylizeOptions& options)
 }
 
 int64_t minimum_side(const FeatureExtractor& model, const StylizeOptions& opt) {
-    auto names = names_of(opt.content_layers);
-    for (const auto& l : opt.style_layers) names.push_back(l.name);
-    return minimum_input_side(model, model.depth_for(names));
+    return minimum_input_side(model, model.depth_for(run_layer_names(opt)));
 }
 
 void check_layers(const FeatureExtractor& model, const StylizeOptions& opt) {
@@ -208,177 +200,234 @@ void configure_for(FeatureExtractor& model, const StylizeOptions& opt) {
     model.configure(cfg);
 }
 
-Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const std::vector<StyleImage>& styles_in,
-               const StylizeOptions& opt, const Hooks& hooks, const torch::Tensor& init_image,
-               std::vector<StyleTargets>* style_cache, const TemporalGuide* temporal,
-               const SpatialControl* spatial) {
+namespace {
+
+// Everything stylize() can check before it starts: the images, the options,
+// the layers against the model, the sizes each scale needs.
+void check_run(const FeatureExtractor& model, const torch::Tensor& content_in, const std::vector<StyleImage>& styles_in,
+               const StylizeOptions& opt, const torch::Tensor& init_image) {
     validate(opt);
     check_image(content_in, "content image");
     if (styles_in.empty()) throw InvalidArgument("at least one style image is needed");
     for (const auto& s : styles_in) check_image(s.image, "style image");
-    if (!opt.style_blend.empty() && opt.style_blend.size() != styles_in.size())
-        throw InvalidArgument("--style-blend has " + std::to_string(opt.style_blend.size()) + " weights for " +
-                              std::to_string(styles_in.size()) + " style images");
+    check_style_count(opt, styles_in.size());
     if (opt.init == InitKind::Image) check_image(init_image, "--init image");
     check_layers(model, opt);
     check_tiling(model, opt);
-    configure_for(model, opt);
+}
 
-    std::vector<StyleImage> styles = styles_in;
-    if (!opt.style_blend.empty())
-        for (size_t i = 0; i < styles.size(); ++i) styles[i].weight = opt.style_blend[i];
+// What the whole run shares: the inputs, the scales and the totals the
+// progress reports count against.
+struct RunSetup {
+    const FeatureExtractor& model;
+    const StylizeOptions& opt;
+    const Hooks& hooks;
+    torch::Tensor content;  ///< fp32, contiguous, on the CPU
+    std::vector<StyleImage> styles;  ///< with the blend weights applied
+    std::vector<int> sizes;  ///< long side of each scale
+    int total = 0;           ///< evaluations in all, unless stopped early
+    bool stochastic = false;  ///< a loss whose evaluations draw at random
+    Clock::time_point start;
+};
 
-    const auto start = Clock::now();
-    const auto device = model.config().device;
-    const auto content = content_in.to(torch::kFloat).contiguous();
-    const auto [out_h, out_w] = output_size(content.size(2), content.size(3), opt.size);
-    const auto sizes = scale_sizes(static_cast<int>(std::max(out_h, out_w)), opt);
-    const int nscales = static_cast<int>(sizes.size());
-    const int total = (nscales - 1) * opt.scale_iterations + opt.iterations;
-    check_geometry(model, opt, content, styles_in, sizes);
-    if (temporal) check_temporal_guide(*temporal, out_h, out_w);
-    if (spatial) check_spatial_control(*spatial, content, styles_in);
-    const bool use_content = !opt.content_layers.empty() && opt.content_weight > 0;
-    bool stochastic = false;  // a loss whose evaluations draw at random
-    for (const auto& st : make_style_statistics(opt.style_loss)) stochastic = stochastic || st->stochastic();
-
+// Where the run is: the result so far, and whether it stops.
+struct RunState {
     Result result;
-    torch::Tensor x;          // the image being optimised (device, fp32)
-    torch::Tensor content_s;  // content at the current scale (device)
     int evaluation = 0, rejected_before = 0;
     bool stop = false;
+};
 
-    for (int s = 0; s < nscales && !stop; ++s) {
-        const auto [h, w] = size_for_long_side(content.size(2), content.size(3), sizes[static_cast<size_t>(s)]);
-        content_s = resize_image(content, h, w).clamp(0, 1).to(device);
-        const auto content_view = colour_view(content_s, opt.color);
+// One scale: its size, the content at it, and the evaluator of its loss
+// (targets computed once, without autograd).
+struct Scale {
+    int index = 0;
+    int64_t h = 0, w = 0;
+    torch::Tensor content_s, content_view;
+    std::unique_ptr<Evaluator> evaluator;
+};
 
-        // Targets: computed once per scale, without autograd.
-        std::vector<torch::Tensor> content_targets;
-        StyleTargets local_style;
-        const StyleTargets* style = nullptr;
-        // Tiled scales (tiling.hpp) evaluate, and take their content
-        // targets, tile by tile.
-        const int64_t tile = is_tiled(model, opt, h, w) ? effective_tile(model, opt) : 0;
-        const int64_t halo = effective_halo(model, opt);
-        {
-            torch::NoGradGuard no_grad;
-            if (use_content && tile > 0) {
-                std::vector<size_t> ids;
-                for (const auto& l : opt.content_layers) ids.push_back(model.layer_index(l.name));
-                content_targets = extract_tiled(model, content_view, ids, tile, halo);
-            } else if (use_content) {
-                content_targets = model.extract(content_view, names_of(opt.content_layers));
-            }
-            style = &style_targets_for(model, styles, content, std::max(h, w), opt, spatial, style_cache,
-                                       local_style);
+Scale make_scale(const RunSetup& run, int s, const TemporalGuide* temporal, const SpatialControl* spatial,
+                 std::vector<StyleTargets>* style_cache) {
+    const auto& model = run.model;
+    const auto& opt = run.opt;
+    const auto device = model.config().device;
+    Scale sc;
+    sc.index = s;
+    std::tie(sc.h, sc.w) =
+        size_for_long_side(run.content.size(2), run.content.size(3), run.sizes[static_cast<size_t>(s)]);
+    const int64_t h = sc.h, w = sc.w;
+    sc.content_s = resize_image(run.content, h, w).clamp(0, 1).to(device);
+    sc.content_view = colour_view(sc.content_s, opt.color);
+    std::vector<torch::Tensor> content_targets;
+    StyleTargets local_style;
+    const StyleTargets* style = nullptr;
+    // Tiled scales (tiling.hpp) evaluate, and take their content targets, tile by tile.
+    const int64_t tile = is_tiled(model, opt, h, w) ? effective_tile(model, opt) : 0;
+    const int64_t halo = effective_halo(model, opt);
+    const bool use_content = !opt.content_layers.empty() && opt.content_weight > 0;
+    {
+        torch::NoGradGuard no_grad;
+        if (use_content && tile > 0) {
+            std::vector<size_t> ids;
+            for (const auto& l : opt.content_layers) ids.push_back(model.layer_index(l.name));
+            content_targets = extract_tiled(model, sc.content_view, ids, tile, halo);
+        } else if (use_content) {
+            content_targets = model.extract(sc.content_view, layer_names(opt.content_layers));
         }
-        torch::Tensor regions;
-        if (spatial) regions = resize_masks(spatial->content.to(torch::kFloat), h, w).to(device);
-        auto evaluator = make_evaluator(model, make_terms(model, opt, content_targets, *style, regions),
-                                        make_image_terms(opt, temporal, h, w, device), opt.checkpoint, h, w, tile,
-                                        halo);
+        style = &style_targets_for(model, run.styles, run.content, std::max(h, w), opt, spatial, style_cache,
+                                   local_style);
+    }
+    torch::Tensor regions;
+    if (spatial) regions = resize_masks(spatial->content.to(torch::kFloat), h, w).to(device);
+    sc.evaluator = make_evaluator(model, make_terms(model, opt, content_targets, *style, regions),
+                                  make_image_terms(opt, temporal, h, w, device), opt.checkpoint, h, w, tile, halo);
+    return sc;
+}
 
+void report_progress(const RunSetup& run, const Scale& sc, const RunState& st, const LossTerms& good_terms,
+                     const LossTerms& terms, bool accepted) {
+    Progress p;
+    p.evaluation = st.evaluation;
+    p.total = run.total;
+    p.scale = sc.index + 1;
+    p.scales = static_cast<int>(run.sizes.size());
+    p.height = sc.h;
+    p.width = sc.w;
+    p.losses = good_terms;
+    p.evaluated_loss = terms.total;
+    p.accepted = accepted;
+    p.rejected = st.result.rejected;
+    p.elapsed_seconds = std::chrono::duration<double>(Clock::now() - run.start).count();
+    run.hooks.on_progress(p);
+}
+
+// The optimiser loop of one scale, from `x`. Returns the scale's image
+// (unclamped optimiser output); on the last scale (or a stop) with the
+// losses of the image as it will be written.
+torch::Tensor optimise_scale(const RunSetup& run, const Scale& sc, torch::Tensor x, RunState& st) {
+    const auto& opt = run.opt;
+    const auto& hooks = run.hooks;
+    const bool last_scale = sc.index + 1 == static_cast<int>(run.sizes.size());
+    x.requires_grad_(true);
+    const int n = last_scale ? opt.iterations : opt.scale_iterations;
+    auto optimizer = make_image_optimizer(opt, x, run.stochastic);
+    auto last_good = x.detach().clone();  // the last accepted image
+    bool have_good = false;
+    LossTerms good_terms;
+    EarlyStop early(opt.early_stop_tolerance, opt.early_stop_window);
+    auto& result = st.result;
+
+    for (int k = 0; k < n; ++k) {
+        if (hooks.should_cancel && hooks.should_cancel()) {
+            result.stop_reason = StopReason::Cancelled;
+            st.stop = true;
+            break;
+        }
+        if (hooks.before_evaluation) hooks.before_evaluation(k);
+        if (x.grad().defined()) x.mutable_grad().zero_();
+        const LossTerms terms = sc.evaluator->evaluate(x);
+        ++st.evaluation;
+        const auto grad = x.grad().detach();
+        const bool finite = std::isfinite(terms.total) && std::isfinite(grad.sum().item<double>());
+        if (!finite && !(have_good && optimizer->can_reject())) {
+            std::ostringstream why;
+            why << "the loss or its gradient became " << (std::isnan(terms.total) ? "NaN" : "non-finite")
+                << " at evaluation " << st.evaluation << "; kept the image of evaluation " << st.evaluation - 1;
+            result.stop_reason = StopReason::NonFinite;
+            result.stop_detail = why.str();
+            st.stop = true;
+            break;
+        }
+        torch::NoGradGuard no_grad;
+        const bool accepted = optimizer->judge(x.detach(), finite ? terms.total : NAN, grad);
+        if (accepted) {
+            last_good.copy_(x.detach());
+            have_good = true;
+            good_terms = terms;
+            optimizer->observe(last_good);
+        }
+        result.losses = result.optimizer_losses = good_terms;
+        result.evaluations = st.evaluation;
+        result.rejected = st.rejected_before + optimizer->rejected();
+        if (hooks.on_progress) report_progress(run, sc, st, good_terms, terms, accepted);
+        if (hooks.on_intermediate && hooks.intermediate_every > 0 && st.evaluation % hooks.intermediate_every == 0) {
+            auto img = last_good.clamp(0, 1);
+            if (opt.color == ColorMode::Luminance) img = combine_luminance_chroma(img, sc.content_s);
+            hooks.on_intermediate(img.cpu(), st.evaluation);
+        }
+        if (last_scale && accepted) {
+            if (auto why = early.update(terms.total)) {
+                result.stop_reason = StopReason::Converged;
+                result.stop_detail = *why;
+                st.stop = true;
+                break;
+            }
+        }
+        if (k + 1 == n) break;  // the output is the last accepted image
+        optimizer->propose(x);
+    }
+    st.rejected_before = result.rejected;
+    torch::NoGradGuard no_grad;
+    x = optimizer->output(last_good).detach().clamp(0, 1);
+    if ((last_scale || st.stop) && have_good) {
+        // Report what is written: the image quantised as the output file
+        // will hold it, measured once more (not counted as an evaluation).
+        x = quantise(x, opt.output_bit_depth);
+        auto measured = x.clone().requires_grad_(true);
+        torch::AutoGradMode grad_mode(true);
+        // One more evaluation of this scale for the memory hook: it
+        // allocates as the others do (a recycling allocator serves it
+        // from the same plan).
+        if (hooks.before_evaluation) hooks.before_evaluation(n);
+        result.losses = sc.evaluator->evaluate(measured);
+    }
+    return x;
+}
+
+}  // namespace
+
+Result stylize(FeatureExtractor& model, const torch::Tensor& content_in, const std::vector<StyleImage>& styles_in,
+               const StylizeOptions& opt, const Hooks& hooks, const torch::Tensor& init_image,
+               std::vector<StyleTargets>* style_cache, const TemporalGuide* temporal,
+               const SpatialControl* spatial) {
+    check_run(model, content_in, styles_in, opt, init_image);
+    configure_for(model, opt);
+
+    RunSetup run{model, opt, hooks, content_in.to(torch::kFloat).contiguous(), styles_in, {}, 0, false, Clock::now()};
+    if (!opt.style_blend.empty())
+        for (size_t i = 0; i < run.styles.size(); ++i) run.styles[i].weight = opt.style_blend[i];
+    const auto [out_h, out_w] = output_size(run.content.size(2), run.content.size(3), opt.size);
+    run.sizes = scale_sizes(static_cast<int>(std::max(out_h, out_w)), opt);
+    const int nscales = static_cast<int>(run.sizes.size());
+    run.total = (nscales - 1) * opt.scale_iterations + opt.iterations;
+    check_geometry(model, opt, run.content, styles_in, run.sizes);
+    if (temporal) check_temporal_guide(*temporal, out_h, out_w);
+    if (spatial) check_spatial_control(*spatial, run.content, styles_in);
+    for (const auto& st : make_style_statistics(opt.style_loss)) run.stochastic = run.stochastic || st->stochastic();
+
+    RunState state;
+    torch::Tensor x;          // the image being optimised (device, fp32)
+    torch::Tensor content_s;  // content at the current scale (device)
+    const auto device = model.config().device;
+    for (int s = 0; s < nscales && !state.stop; ++s) {
+        const auto scale = make_scale(run, s, temporal, spatial, style_cache);
+        content_s = scale.content_s;
         {
             torch::NoGradGuard no_grad;
-            x = (s > 0 ? resize_image(x, h, w).clamp(0, 1) : initial_image(opt, content_view, init_image, h, w, device))
+            x = (s > 0 ? resize_image(x, scale.h, scale.w).clamp(0, 1)
+                       : initial_image(opt, scale.content_view, init_image, scale.h, scale.w, device))
                     .contiguous();
         }
-        x.requires_grad_(true);
-
-        const int n = s + 1 < nscales ? opt.scale_iterations : opt.iterations;
-        auto optimizer = make_image_optimizer(opt, x, stochastic);
-        auto last_good = x.detach().clone();  // the last accepted image
-        bool have_good = false;
-        LossTerms good_terms;
-        EarlyStop early(opt.early_stop_tolerance, opt.early_stop_window);
-
-        for (int k = 0; k < n; ++k) {
-            if (hooks.should_cancel && hooks.should_cancel()) {
-                result.stop_reason = StopReason::Cancelled;
-                stop = true;
-                break;
-            }
-            if (hooks.before_evaluation) hooks.before_evaluation(k);
-            if (x.grad().defined()) x.mutable_grad().zero_();
-            const LossTerms terms = evaluator->evaluate(x);
-            ++evaluation;
-            const auto grad = x.grad().detach();
-            const bool finite = std::isfinite(terms.total) && std::isfinite(grad.sum().item<double>());
-            if (!finite && !(have_good && optimizer->can_reject())) {
-                std::ostringstream why;
-                why << "the loss or its gradient became " << (std::isnan(terms.total) ? "NaN" : "non-finite")
-                    << " at evaluation " << evaluation << "; kept the image of evaluation " << evaluation - 1;
-                result.stop_reason = StopReason::NonFinite;
-                result.stop_detail = why.str();
-                stop = true;
-                break;
-            }
-            torch::NoGradGuard no_grad;
-            const bool accepted = optimizer->judge(x.detach(), finite ? terms.total : NAN, grad);
-            if (accepted) {
-                last_good.copy_(x.detach());
-                have_good = true;
-                good_terms = terms;
-                optimizer->observe(last_good);
-            }
-            result.losses = result.optimizer_losses = good_terms;
-            result.evaluations = evaluation;
-            result.rejected = rejected_before + optimizer->rejected();
-            if (hooks.on_progress) {
-                Progress p;
-                p.evaluation = evaluation;
-                p.total = total;
-                p.scale = s + 1;
-                p.scales = nscales;
-                p.height = h;
-                p.width = w;
-                p.losses = good_terms;
-                p.evaluated_loss = terms.total;
-                p.accepted = accepted;
-                p.rejected = result.rejected;
-                p.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-                hooks.on_progress(p);
-            }
-            if (hooks.on_intermediate && hooks.intermediate_every > 0 && evaluation % hooks.intermediate_every == 0) {
-                auto img = last_good.clamp(0, 1);
-                if (opt.color == ColorMode::Luminance) img = combine_luminance_chroma(img, content_s);
-                hooks.on_intermediate(img.cpu(), evaluation);
-            }
-            if (s + 1 == nscales && accepted) {
-                if (auto why = early.update(terms.total)) {
-                    result.stop_reason = StopReason::Converged;
-                    result.stop_detail = *why;
-                    stop = true;
-                    break;
-                }
-            }
-            if (k + 1 == n) break;  // the output is the last accepted image
-            optimizer->propose(x);
-        }
-        rejected_before = result.rejected;
-        torch::NoGradGuard no_grad;
-        x = optimizer->output(last_good).detach().clamp(0, 1);
-        if ((s + 1 == nscales || stop) && have_good) {
-            // Report what is written: the image quantised as the output file
-            // will hold it, measured once more (not counted as an evaluation).
-            x = quantise(x, opt.output_bit_depth);
-            auto measured = x.clone().requires_grad_(true);
-            torch::AutoGradMode grad_mode(true);
-            // One more evaluation of this scale for the memory hook: it
-            // allocates as the others do (a recycling allocator serves it
-            // from the same plan).
-            if (hooks.before_evaluation) hooks.before_evaluation(n);
-            result.losses = evaluator->evaluate(measured);
-        }
+        x = optimise_scale(run, scale, x, state);
     }
 
     torch::NoGradGuard no_grad;
+    auto& result = state.result;
     result.state = x.detach().to(torch::kCPU).contiguous();
     auto out = x;
     if (opt.color == ColorMode::Luminance) out = combine_luminance_chroma(out, content_s);
     result.image = out.to(torch::kCPU).contiguous();
-    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    result.seconds = std::chrono::duration<double>(Clock::now() - run.start).count();
     return result;
 }
 

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "stylize/errors.hpp"
 
@@ -56,6 +58,19 @@ std::string str(T v) {
 
 }  // namespace
 
+std::vector<std::string> layer_names(const std::vector<WeightedLayer>& layers) {
+    std::vector<std::string> out;
+    out.reserve(layers.size());
+    for (const auto& l : layers) out.push_back(l.name);
+    return out;
+}
+
+std::vector<std::string> run_layer_names(const StylizeOptions& options) {
+    auto out = layer_names(options.content_layers);
+    for (const auto& l : options.style_layers) out.push_back(l.name);
+    return out;
+}
+
 std::string format_layer_list(const std::vector<WeightedLayer>& layers) {
     std::ostringstream out;
     for (size_t i = 0; i < layers.size(); ++i) {
@@ -92,14 +107,31 @@ std::vector<double> parse_number_list(const std::string& text, const std::string
     return out;
 }
 
+template <class T>
+std::string range_text(const Setting<T>& s) {
+    std::string text = s.special_means ? str(s.special) + " (" + s.special_means + ") or " : std::string();
+    if (s.ends_only) return text + str(s.min) + " or " + str(s.max);
+    if (s.max == std::numeric_limits<T>::max())
+        return text + (std::is_floating_point_v<T> ? "a finite number " : "") + (s.min_open ? "> " : ">= ") +
+               str(s.min);
+    if (std::is_integral_v<T>) return text + "between " + str(s.min) + " and " + str(s.max);
+    return text + "in " + (s.min_open ? "(" : "[") + str(s.min) + ", " + str(s.max) + (s.max_open ? ")" : "]");
+}
+
+template <class T>
+void check_setting(const Setting<T>& s, T value) {
+    require(s.accepts(value), std::string(s.flag) + " must be " + range_text(s) + ", got " + str(value));
+}
+
+template std::string range_text(const Setting<int>&);
+template std::string range_text(const Setting<double>&);
+template void check_setting(const Setting<int>&, int);
+template void check_setting(const Setting<double>&, double);
+
 void validate(const StylizeOptions& o) {
-    auto finite_nonneg = [](double v, const char* name) {
-        require(std::isfinite(v) && v >= 0,
-                std::string("--") + name + " must be a finite number >= 0, got " + str(v));
-    };
-    finite_nonneg(o.content_weight, "content-weight");
-    finite_nonneg(o.style_weight, "style-weight");
-    finite_nonneg(o.tv_weight, "tv-weight");
+    check_setting(settings::content_weight, o.content_weight);
+    check_setting(settings::style_weight, o.style_weight);
+    check_setting(settings::tv_weight, o.tv_weight);
     require(!o.style_layers.empty(), "--style-layers: at least one layer is needed");
     require(o.content_weight == 0 || !o.content_layers.empty(),
             "--content-layers: at least one layer is needed when --content-weight > 0");
@@ -115,31 +147,19 @@ void validate(const StylizeOptions& o) {
     require(std::isfinite(style_sum), "--style-layers: the layer weights are too large (their sum overflows)");
     require(std::isfinite(content_sum), "--content-layers: the layer weights are too large (their sum overflows)");
 
-    require(o.iterations >= 1 && o.iterations <= 1000000,
-            "--iterations must be between 1 and 1000000, got " + str(o.iterations));
-    require(o.output_bit_depth == 0 || o.output_bit_depth == 8 || o.output_bit_depth == 16,
-            "output bit depth must be 0, 8 or 16, got " + str(o.output_bit_depth));
-    require(o.lbfgs_history >= 1 && o.lbfgs_history <= 1000,
-            "--lbfgs-history must be between 1 and 1000, got " + str(o.lbfgs_history));
-    require(std::isfinite(o.learning_rate) && o.learning_rate > 0 && o.learning_rate <= 10,
-            "--learning-rate must be in (0, 10], got " + str(o.learning_rate));
-    require(std::isfinite(o.ema_decay) && o.ema_decay >= 0 && o.ema_decay < 1,
-            "--ema-decay must be in [0, 1), got " + str(o.ema_decay));
-    require(std::isfinite(o.early_stop_tolerance) && o.early_stop_tolerance >= 0 &&
-                o.early_stop_tolerance < 1,
-            "--early-stop must be in [0, 1), got " + str(o.early_stop_tolerance));
-    require(o.early_stop_window >= 1 && o.early_stop_window <= 1000000,
-            "--early-stop-window must be >= 1, got " + str(o.early_stop_window));
+    check_setting(settings::iterations, o.iterations);
+    check_setting(settings::output_bit_depth, o.output_bit_depth);
+    check_setting(settings::lbfgs_history, o.lbfgs_history);
+    check_setting(settings::learning_rate, o.learning_rate);
+    check_setting(settings::ema_decay, o.ema_decay);
+    check_setting(settings::early_stop, o.early_stop_tolerance);
+    check_setting(settings::early_stop_window, o.early_stop_window);
 
-    require(o.size == 0 || (o.size >= 16 && o.size <= 16384),
-            "--size must be 0 (keep) or between 16 and 16384, got " + str(o.size));
-    require(std::isfinite(o.style_scale) && o.style_scale >= 0.05 && o.style_scale <= 8,
-            "--style-scale must be in [0.05, 8], got " + str(o.style_scale));
-    require(o.scales >= 1 && o.scales <= 12, "--scales must be between 1 and 12, got " + str(o.scales));
-    require(std::isfinite(o.scale_factor) && o.scale_factor > 1 && o.scale_factor <= 4,
-            "--scale-factor must be in (1, 4], got " + str(o.scale_factor));
-    require(o.scale_iterations >= 1 && o.scale_iterations <= 1000000,
-            "--scale-iterations must be >= 1, got " + str(o.scale_iterations));
+    check_setting(settings::size, o.size);
+    check_setting(settings::style_scale, o.style_scale);
+    check_setting(settings::scales, o.scales);
+    check_setting(settings::scale_factor, o.scale_factor);
+    check_setting(settings::scale_iterations, o.scale_iterations);
     for (double w : o.style_blend)
         require(std::isfinite(w) && w >= 0, "--style-blend weights must be finite and >= 0");
     if (!o.style_blend.empty()) {
@@ -148,9 +168,14 @@ void validate(const StylizeOptions& o) {
         require(s > 0, "--style-blend: the weights sum to zero");
         require(std::isfinite(s), "--style-blend: the weights are too large (their sum overflows)");
     }
-    require(o.tile >= 0 && o.tile <= 16384, "--tile must be off or between 16 and 16384, got " + str(o.tile));
-    require(o.tile_halo >= -1 && o.tile_halo <= 16384,
-            "--tile-halo must be 'exact' or between 0 and 16384, got " + str(o.tile_halo));
+    check_setting(settings::tile, o.tile);
+    check_setting(settings::tile_halo, o.tile_halo);
+}
+
+void check_style_count(const StylizeOptions& o, size_t style_count) {
+    require(o.style_blend.empty() || o.style_blend.size() == style_count,
+            "--style-blend has " + std::to_string(o.style_blend.size()) + " weights for " +
+                std::to_string(style_count) + " style images");
 }
 
 const char* to_string(OptimizerKind k) { return k == OptimizerKind::LBFGS ? "lbfgs" : "adam"; }

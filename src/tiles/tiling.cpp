@@ -30,10 +30,7 @@ TileGeometry tile_geometry(const FeatureExtractor& model, size_t depth) {
 }
 
 size_t run_depth(const FeatureExtractor& model, const StylizeOptions& opt) {
-    std::vector<std::string> names;
-    for (const auto& l : opt.content_layers) names.push_back(l.name);
-    for (const auto& l : opt.style_layers) names.push_back(l.name);
-    return model.depth_for(names);
+    return model.depth_for(run_layer_names(opt));
 }
 
 int64_t effective_halo(const FeatureExtractor& model, const StylizeOptions& opt) {

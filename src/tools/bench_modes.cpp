@@ -66,10 +66,7 @@ double median(std::vector<double> v) {
 // Cost model: convolutions forward and input-gradient backward (2x forward),
 // Gram matrices forward (2 C^2 HW) and backward (twice that).
 double gflop_per_evaluation(const FeatureExtractor& model, const StylizeOptions& o, int64_t h, int64_t w) {
-    std::vector<std::string> names;
-    for (const auto& l : o.content_layers) names.push_back(l.name);
-    for (const auto& l : o.style_layers) names.push_back(l.name);
-    const size_t depth = model.depth_for(names);
+    const size_t depth = model.depth_for(run_layer_names(o));
     const auto shapes = layer_shapes(model, depth, h, w);
     double flop = 0, c = 3;
     for (size_t i = 0; i < shapes.size(); ++i) {
@@ -238,9 +235,8 @@ int tile_exactness(FeatureExtractor& model, int size, int tile, int halo, uint64
     {
         torch::NoGradGuard no_grad;
         content_t = model.extract(content, {"relu4_2"});
-        std::vector<std::string> names;
-        for (const auto& l : defaults.style_layers) names.push_back(l.name);
-        for (const auto& f : model.extract(style, names)) style_t.push_back(statistic->target({{f, {}, 1.0}}));
+        for (const auto& f : model.extract(style, layer_names(defaults.style_layers)))
+            style_t.push_back(statistic->target({{f, {}, 1.0}}));
     }
     auto run = [&](int64_t t) {
         FeatureLosses terms;

@@ -264,128 +264,165 @@ JobFailure job_failure(const std::exception& e) {
     return f;
 }
 
+namespace {
+
+// The jobs of shard K of N: every Nth, from the Kth.
+std::vector<size_t> shard_jobs(size_t count, int shard_k, int shard_n) {
+    std::vector<size_t> mine;
+    for (size_t i = 0; i < count; ++i)
+        if (static_cast<int>(i % static_cast<size_t>(shard_n)) == shard_k - 1) mine.push_back(i);
+    return mine;
+}
+
+// Option errors in any job are found before the model is loaded or any work
+// is done: each job's options are finalized here, once.
+void finalize_jobs(std::vector<JobSpec>& jobs, const std::vector<size_t>& mine) {
+    for (auto i : mine) {
+        try {
+            finalize_job_options(jobs[i].options, jobs[i].styles.size());
+        } catch (const InvalidArgument& e) {
+            throw InvalidArgument("job " + std::to_string(i + 1) + ": " + e.what());
+        }
+    }
+}
+
+// --list-jobs: this shard's jobs as JSON lines on stdout.
+void list_jobs(const std::vector<JobSpec>& jobs, const std::vector<size_t>& mine, int shard_k, int shard_n) {
+    for (auto i : mine) {
+        std::error_code ec;
+        Json line;
+        line["job"] = i + 1;
+        line["shard"] = std::to_string(shard_k) + "/" + std::to_string(shard_n);
+        line["content"] = jobs[i].content;
+        line["styles"] = jobs[i].styles;
+        line["output"] = jobs[i].output;
+        line["exists"] = fs::exists(jobs[i].output, ec);
+        std::cout << dump_json(line) << "\n";
+    }
+    std::cout.flush();
+}
+
+// What a killed run was writing when it died, in the output folders.
+void remove_stale_outputs(const std::vector<JobSpec>& jobs, const std::vector<size_t>& mine) {
+    std::set<std::string> folders;
+    for (auto i : mine) folders.insert(fs::path(jobs[i].output).parent_path().string());
+    int stale = 0;
+    for (const auto& f : folders) stale += remove_stale_temporaries(f);
+    if (stale) spdlog::info("batch: removed {} temporary file(s) left by a killed run", stale);
+}
+
+// The batch's counts so far, and its exit code.
+struct Tally {
+    int ok = 0, skipped = 0, failed = 0, exit_code = kOk;
+    int computed = 0;  ///< jobs run (not skipped), for the rate and ETA
+    double computed_seconds = 0;
+    bool report_failed = false;
+};
+
+// One job: skipped, run, or failed (one failing job does not stop the others).
+JobResult run_batch_job(FeatureExtractor& model, JobSpec& job, const BatchOptions& o, TargetCache& cache,
+                        Tally& tally) {
+    JobResult res;
+    std::error_code ec;
+    if (o.skip_existing && fs::exists(job.output, ec)) {
+        res.status = "skipped";
+        ++tally.skipped;
+        return res;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        check_job_output(job);
+        const int code = run_job(model, job, o.run, res, &cache);
+        if (code == kOk) ++tally.ok;
+        else tally.exit_code = code;
+    } catch (const std::exception& e) {
+        const auto failure = job_failure(e);
+        res.status = failure.status;
+        res.error = failure.message;
+        ++tally.failed;
+        spdlog::error("{}{} failed: {}", job.progress_prefix, job.content, res.error);
+    }
+    tally.computed_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++tally.computed;
+    return res;
+}
+
+// The job's report line: its status and provenance. A run killed after
+// writing an image but before its report line: the image's sidecar holds
+// the line's record.
+void report_job(std::ofstream& report, const std::string& report_path, const JobSpec& job, int index,
+                JobResult& res, const FeatureExtractor& model, Tally& tally) {
+    Json prov = res.status == "skipped" ? sidecar_record(job.output) : Json();
+    if (!prov.is_null()) res.status = "ok";
+    Json line;
+    line["job"] = index;
+    line["status"] = res.status;
+    line["error"] = res.error.empty() ? Json() : Json(res.error);
+    line["partial"] = res.partial.empty() ? Json() : Json(res.partial);
+    if (prov.is_null())
+        prov = provenance_record(job, model, res.status == "ok" || res.status == "interrupted" ? &res.result : nullptr);
+    for (auto it = prov.begin(); it != prov.end(); ++it) line[it.key()] = std::move(it.value());
+    errno = 0;
+    report << dump_json(line) << "\n";
+    report.flush();
+    if (!report && !tally.report_failed) {
+        // The jobs go on (their outputs are what matters); the run ends with
+        // exit code 3 and this one line.
+        tally.report_failed = true;
+        spdlog::error("--report {}: cannot write ({}); the report is incomplete from job {} on", report_path,
+                      errno ? std::strerror(errno) : "write error", index);
+    }
+}
+
+}  // namespace
+
 int batch_command(BatchOptions& o) {
     check_process_options(o.run);
     auto jobs = build_jobs(o);
     int shard_k = 1, shard_n = 1;
     if (!o.shard.empty()) std::tie(shard_k, shard_n) = parse_shard(o.shard);
-    std::vector<size_t> mine;
-    for (size_t i = 0; i < jobs.size(); ++i)
-        if (static_cast<int>(i % static_cast<size_t>(shard_n)) == shard_k - 1) mine.push_back(i);
-    // Option errors in any job are found before the model is loaded or any work is done.
-    std::vector<JobOptions> checked;
-    for (auto i : mine) {
-        JobOptions check = jobs[i].options;
-        try {
-            finalize_job_options(check, jobs[i].styles.size());
-        } catch (const InvalidArgument& e) {
-            throw InvalidArgument("job " + std::to_string(i + 1) + ": " + e.what());
-        }
-        checked.push_back(std::move(check));
-    }
+    const auto mine = shard_jobs(jobs.size(), shard_k, shard_n);
+    finalize_jobs(jobs, mine);
     if (o.list_jobs) {
-        for (auto i : mine) {
-            std::error_code ec;
-            Json line;
-            line["job"] = i + 1;
-            line["shard"] = std::to_string(shard_k) + "/" + std::to_string(shard_n);
-            line["content"] = jobs[i].content;
-            line["styles"] = jobs[i].styles;
-            line["output"] = jobs[i].output;
-            line["exists"] = fs::exists(jobs[i].output, ec);
-            std::cout << dump_json(line) << "\n";
-        }
-        std::cout.flush();
+        list_jobs(jobs, mine, shard_k, shard_n);
         return kOk;
     }
     std::vector<const StylizeOptions*> runs;
-    for (const auto& c : checked) runs.push_back(&c.engine);
+    for (auto i : mine) runs.push_back(&jobs[i].options.engine);
     apply_threads(o.run.threads);
     install_memory_policy(o.run.memory_policy);
     auto model = load_configured_model(o.run, runs);
     release_idle_memory();  // loading's temporaries
     install_signal_handlers();
 
-    if (o.skip_existing) {
-        // What a killed run was writing when it died.
-        std::set<std::string> folders;
-        for (auto i : mine) folders.insert(fs::path(jobs[i].output).parent_path().string());
-        int stale = 0;
-        for (const auto& f : folders) stale += remove_stale_temporaries(f);
-        if (stale) spdlog::info("batch: removed {} temporary file(s) left by a killed run", stale);
-    }
+    if (o.skip_existing) remove_stale_outputs(jobs, mine);
     // A resumed batch keeps the earlier report's lines of the jobs it skips.
     const auto carried = o.skip_existing ? carried_report_lines(o.report, jobs, mine) : std::map<int, std::string>();
     std::ofstream report = open_report(o.report, carried);
     TargetCache cache;
-    int ok = 0, skipped = 0, failed = 0, exit_code = kOk;
-    bool report_failed = false;
-    double computed_seconds = 0;
-    int computed = 0;
+    Tally tally;
     const auto start = std::chrono::steady_clock::now();
     for (size_t n = 0; n < mine.size(); ++n) {
         auto& job = jobs[mine[n]];
         const int index = static_cast<int>(mine[n]) + 1;
         job.progress_prefix = "[job " + std::to_string(n + 1) + "/" + std::to_string(mine.size()) + "] ";
-        JobResult res;
-        std::error_code ec;
-        if (o.skip_existing && fs::exists(job.output, ec)) {
-            res.status = "skipped";
-            ++skipped;
-        } else {
-            const auto t0 = std::chrono::steady_clock::now();
-            try {
-                const int code = run_job(model, job, o.run, res, &cache);
-                if (code == kOk) ++ok;
-                else exit_code = code;
-            } catch (const std::exception& e) {  // one failing job does not stop the others
-                const auto failure = job_failure(e);
-                res.status = failure.status;
-                res.error = failure.message;
-                ++failed;
-                spdlog::error("{}{} failed: {}", job.progress_prefix, job.content, res.error);
-            }
-            computed_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            ++computed;
-        }
-        if (report.is_open() && !(res.status == "skipped" && carried.count(index))) {
-            // A run killed after writing an image but before its report line:
-            // the image's sidecar holds the line's record.
-            Json prov = res.status == "skipped" ? sidecar_record(job.output) : Json();
-            if (!prov.is_null()) res.status = "ok";
-            Json line;
-            line["job"] = index;
-            line["status"] = res.status;
-            line["error"] = res.error.empty() ? Json() : Json(res.error);
-            line["partial"] = res.partial.empty() ? Json() : Json(res.partial);
-            if (prov.is_null())
-                prov = provenance_record(job, model, res.status == "ok" || res.status == "interrupted" ? &res.result : nullptr);
-            for (auto it = prov.begin(); it != prov.end(); ++it) line[it.key()] = std::move(it.value());
-            errno = 0;
-            report << dump_json(line) << "\n";
-            report.flush();
-            if (!report && !report_failed) {
-                // The jobs go on (their outputs are what matters); the run
-                // ends with exit code 3 and this one line.
-                report_failed = true;
-                spdlog::error("--report {}: cannot write ({}); the report is incomplete from job {} on", o.report,
-                              errno ? std::strerror(errno) : "write error", index);
-            }
-        }
-        if (exit_code == kInterrupted || exit_code == kTerminated) break;
+        auto res = run_batch_job(model, job, o, cache, tally);
+        if (report.is_open() && !(res.status == "skipped" && carried.count(index)))
+            report_job(report, o.report, job, index, res, model, tally);
+        if (tally.exit_code == kInterrupted || tally.exit_code == kTerminated) break;
         const size_t left = mine.size() - n - 1;
-        if (computed > 0 && left > 0)
+        if (tally.computed > 0 && left > 0)
             spdlog::info("batch: {}/{} done, {:.0f} images/h, ETA {}", n + 1, mine.size(),
-                         3600.0 * computed / std::max(computed_seconds, 1e-9),
-                         format_duration(computed_seconds / computed * static_cast<double>(left)));
+                         3600.0 * tally.computed / std::max(tally.computed_seconds, 1e-9),
+                         format_duration(tally.computed_seconds / tally.computed * static_cast<double>(left)));
     }
     if (!o.sheet.empty()) write_sheet(o.sheet, jobs, mine);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    spdlog::info("batch: {} job(s): {} ok, {} skipped, {} failed, {} in {}", mine.size(), ok, skipped, failed,
-                 exit_code == kOk ? "finished" : "interrupted", format_duration(total));
-    if (exit_code != kOk) return exit_code;
-    if (report_failed) return kImage;
-    return failed ? kPartial : kOk;
+    spdlog::info("batch: {} job(s): {} ok, {} skipped, {} failed, {} in {}", mine.size(), tally.ok, tally.skipped,
+                 tally.failed, tally.exit_code == kOk ? "finished" : "interrupted", format_duration(total));
+    if (tally.exit_code != kOk) return tally.exit_code;
+    if (tally.report_failed) return kImage;
+    return tally.failed ? kPartial : kOk;
 }
 
 }  // namespace stylize::cli

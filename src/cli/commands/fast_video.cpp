@@ -1,9 +1,6 @@
 #include "commands/fast_video.hpp"
 
 #include <chrono>
-#include <csignal>
-#include <filesystem>
-#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -18,13 +15,10 @@
 #include "stylize/transform_net.hpp"
 #include "stylize/video_io.hpp"
 
-namespace fs = std::filesystem;
-
 namespace stylize::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
 
 }  // namespace
 
@@ -35,7 +29,6 @@ int fast_video(VideoOptions& o) {
     if (opt.size != 0 && opt.size < kTransformNetMinSide)
         throw InvalidArgument("--size must be 0 or at least " + std::to_string(kTransformNetMinSide));
     auto input = open_input_frames(o);
-    auto& source = input.source;
     const auto& info = input.info;
     const int64_t total = input.total;
     const double fps = input.fps;
@@ -46,21 +39,16 @@ int fast_video(VideoOptions& o) {
     install_signal_handlers();
     const auto [out_h, out_w] = output_size(info.height, info.width, opt.size);
     FrameOutput output(o, out_w, out_h, fps);
-    std::ofstream report;
-    if (!o.report.empty()) {
-        report.open(o.report, std::ios::trunc);
-        if (!report) throw ImageError("--report " + o.report + ": cannot write");
-    }
+    FrameReport report(o.report);
     spdlog::info("video: {} frame(s) of {}x{} -> {}x{} at {:g} fps, fast mode ({})", total, info.width, info.height,
                  out_w, out_h, fps, o.fast_model);
     const auto start = Clock::now();
     torch::Tensor frame;
     int64_t index = 0;
     int skipped = 0;
-    for (; (o.max_frames == 0 || index < o.max_frames) && source->next(frame); ++index) {
-        Json line = {{"frame", index + 1}, {"input", source->frame_name(index)}, {"output", output.where(index)}};
-        std::error_code ec;
-        if (o.skip_existing && fs::exists(output.frame_file(index), ec)) {
+    for (; next_frame(o, input, index, frame); ++index) {
+        auto line = FrameReport::line(input, output, index);
+        if (output.keeps(index)) {
             ++skipped;
             line["status"] = "skipped";
         } else {
@@ -69,20 +57,14 @@ int fast_video(VideoOptions& o) {
             line["status"] = "ok";
             line["seconds"] = seconds_since(t0);
         }
-        if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
+        report.write(line);
         if ((index + 1) % 10 == 0)
             spdlog::info("video: frame {}/{}, ETA {}", index + 1, total,
                          format_duration(seconds_since(start) / static_cast<double>(index + 1 - skipped + 1e-9) *
                                          static_cast<double>(std::max<int64_t>(0, total - index - 1))));
-        if (const int sig = pending_signal()) {
-            const auto where = output.abandon();
-            spdlog::error("interrupted by {} after frame {}/{}; the frames so far are in {}",
-                          sig == SIGTERM ? "SIGTERM" : "SIGINT", index + 1, total, where);
-            return sig == SIGTERM ? kTerminated : kInterrupted;
-        }
+        if (const int sig = pending_signal()) return interrupted_after(sig, output, index, total, "");
     }
-    if (index == 0) throw ImageError(o.input + ": the video has no frames");
-    output.finish();
+    finish_frames(o, output, index);
     spdlog::info("wrote {} ({} frame(s), {} kept; {}x{}, {:g} fps, fast mode, {})", o.output, index, skipped, out_w,
                  out_h, fps, format_duration(seconds_since(start)));
     return kOk;

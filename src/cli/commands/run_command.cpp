@@ -103,9 +103,8 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
     // are reported by the run itself, with the option that names them).
     size_t depth = 0;
     for (const auto* run : runs)
-        for (const auto* list : {&run->content_layers, &run->style_layers})
-            for (const auto& l : *list)
-                if (model.has_layer(l.name)) depth = std::max(depth, model.layer_index(l.name) + 1);
+        for (const auto& name : run_layer_names(*run))
+            if (model.has_layer(name)) depth = std::max(depth, model.layer_index(name) + 1);
     model.keep_layers(depth);
     ExtractorConfig cfg;
     cfg.device = resolve_device(o.job.engine.device);
@@ -236,66 +235,80 @@ std::string targets_key(const JobSpec& job) {
     return key;
 }
 
-int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResult& out, TargetCache* cache) {
-    auto& opt = job.options.engine;
-    finalize_job_options(job.options, job.styles.size());
+std::vector<StyleImage> load_styles(const std::vector<std::string>& paths, const LoadOptions& lo) {
+    std::vector<StyleImage> styles;
+    for (const auto& s : paths) styles.push_back({load_image(s, lo).rgb, 1.0});
+    return styles;
+}
+
+RuntimeFailure torch_failure(const c10::Error& e, const StylizeOptions& opt, const std::string& where) {
+    const std::string what = e.what();
+    if (what.find("out of memory") != std::string::npos)
+        return RuntimeFailure("out of memory on " + opt.device + " " + where + "; lower --size (now " +
+                              std::to_string(opt.size) + ") or --lbfgs-history");
+    return RuntimeFailure("LibTorch failed " + where + ": " + what.substr(0, what.find('\n')));
+}
+
+std::vector<std::string> job_inputs(const JobSpec& job) {
     std::vector<std::string> inputs{job.content, job.options.init_image};
     inputs.insert(inputs.end(), job.styles.begin(), job.styles.end());
     for (const auto& m : mask_files(job.options)) inputs.push_back(m);
-    check_output_path(job.output, inputs, job.options.bit_depth);
-    check_layers(model, opt);
-    if (opt.pooling != model.config().pooling) {
-        auto cfg = model.config();
-        cfg.pooling = opt.pooling;
-        model.configure(cfg);
-    }
+    return inputs;
+}
 
+void check_job_output(const JobSpec& job) { check_output_path(job.output, job_inputs(job), job.options.bit_depth); }
+
+namespace {
+
+// A job's images, loaded and checked against the pixel limit.
+struct JobImages {
+    LoadedImage content;
+    std::vector<StyleImage> styles;
+    torch::Tensor init;
+    std::optional<SpatialControl> spatial;
+};
+
+JobImages load_job_images(const JobSpec& job, const RunOptions& o) {
     LoadOptions lo;
     lo.max_pixels = o.max_pixels;
-    const auto content = load_image(job.content, lo);
-    std::vector<StyleImage> styles;
-    for (const auto& s : job.styles) styles.push_back({load_image(s, lo).rgb, 1.0});
-    torch::Tensor init;
-    if (!job.options.init_image.empty()) init = load_image(job.options.init_image, lo).rgb;
-    const auto spatial = load_spatial_control(job.options, content, job.styles, styles, lo);
-    fit_to_memory(model, content.rgb.size(2), content.rgb.size(3), opt, o);
-    if (opt.checkpoint && o.memory_policy == MemoryPolicy::System && return_freed_memory_promptly())
-        spdlog::debug("checkpointing: freed memory goes back to the system at once (glibc mmap threshold 1 MiB)");
-    keep_peak_low(opt.checkpoint);  // recycle: checkpointed runs keep no idle blocks
+    JobImages in;
+    in.content = load_image(job.content, lo);
+    in.styles = load_styles(job.styles, lo);
+    if (!job.options.init_image.empty()) in.init = load_image(job.options.init_image, lo).rgb;
+    in.spatial = load_spatial_control(job.options, in.content, job.styles, in.styles, lo);
+    return in;
+}
 
-    ProgressPrinter printer(progress_mode(o), stderr, stdout, job.progress_prefix);
+SaveOptions save_options(const JobOptions& o) {
+    SaveOptions so;
+    so.bit_depth = o.bit_depth;
+    so.jpeg_quality = o.jpeg_quality;
+    return so;
+}
+
+// What the run reports to: the progress printer, signals, the memory
+// policy, and --save-every's intermediate images.
+Hooks job_hooks(const JobSpec& job, ProgressPrinter& printer) {
     Hooks hooks;
-    hooks.on_progress = [&](const Progress& p) { printer(p); };
+    hooks.on_progress = [&printer](const Progress& p) { printer(p); };
     hooks.should_cancel = [] { return pending_signal() != 0; };
     hooks.before_evaluation = before_evaluation;
-    SaveOptions so;
-    so.bit_depth = job.options.bit_depth;
-    so.jpeg_quality = job.options.jpeg_quality;
     if (job.options.save_every > 0) {
         hooks.intermediate_every = job.options.save_every;
-        hooks.on_intermediate = [&](const torch::Tensor& img, int evaluation) {
-            save_image(intermediate_path(job.output, evaluation), img, so);
+        hooks.on_intermediate = [output = job.output, so = save_options(job.options)](const torch::Tensor& img,
+                                                                                      int evaluation) {
+            save_image(intermediate_path(output, evaluation), img, so);
         };
     }
+    return hooks;
+}
 
-    Result& result = out.result;
-    try {
-        std::vector<StyleTargets>* targets = cache ? &(*cache)[targets_key(job)] : nullptr;
-        result = stylize::stylize(model, content.rgb, styles, opt, hooks, init, targets, nullptr,
-                                  spatial ? &*spatial : nullptr);
-    } catch (const c10::Error& e) {
-        printer.finish();
-        const std::string what = e.what();
-        if (what.find("out of memory") != std::string::npos)
-            throw RuntimeFailure("out of memory on " + opt.device + " during the run; lower --size (now " +
-                                 std::to_string(opt.size) + ") or --lbfgs-history");
-        throw RuntimeFailure("LibTorch failed during the run: " + what.substr(0, what.find('\n')));
-    }
-    printer.finish();
-    release_idle_memory();
-
-    torch::Tensor alpha = content.alpha;
-    if (alpha.defined()) alpha = at::adaptive_avg_pool2d(alpha, {result.image.size(2), result.image.size(3)});
+// What the run's end leaves: the image (and its sidecar), or the image so
+// far at the partial path on a signal, or the last finite image and an error.
+int write_job_result(FeatureExtractor& model, const JobSpec& job, const RunOptions& o, const torch::Tensor& alpha,
+                     JobResult& out) {
+    const auto& result = out.result;
+    const auto so = save_options(job.options);
     switch (result.stop_reason) {
         case StopReason::Completed:
         case StopReason::Converged:
@@ -326,23 +339,55 @@ int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResul
                 kept = "; wrote the last finite image to " + out.partial;
             }
             throw RuntimeFailure(result.stop_detail + kept +
-                                 (opt.optimizer == OptimizerKind::Adam ? "; try a lower --learning-rate"
-                                                                       : "; try lower loss weights or --optimizer adam"));
+                                 (job.options.engine.optimizer == OptimizerKind::Adam
+                                      ? "; try a lower --learning-rate"
+                                      : "; try lower loss weights or --optimizer adam"));
         }
     }
     return kInternal;
 }
 
-void apply_threads(int threads) {
-    if (threads < 0) throw InvalidArgument("--threads must be >= 0, got " + std::to_string(threads));
-    set_thread_pools(threads);
+}  // namespace
+
+int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResult& out, TargetCache* cache) {
+    auto& opt = job.options.engine;
+    check_layers(model, opt);
+    if (opt.pooling != model.config().pooling) {
+        auto cfg = model.config();
+        cfg.pooling = opt.pooling;
+        model.configure(cfg);
+    }
+    const auto in = load_job_images(job, o);
+    fit_to_memory(model, in.content.rgb.size(2), in.content.rgb.size(3), opt, o);
+    if (opt.checkpoint && o.memory_policy == MemoryPolicy::System && return_freed_memory_promptly())
+        spdlog::debug("checkpointing: freed memory goes back to the system at once (glibc mmap threshold 1 MiB)");
+    keep_peak_low(opt.checkpoint);  // recycle: checkpointed runs keep no idle blocks
+
+    ProgressPrinter printer(progress_mode(o), stderr, stdout, job.progress_prefix);
+    const auto hooks = job_hooks(job, printer);
+    try {
+        std::vector<StyleTargets>* targets = cache ? &(*cache)[targets_key(job)] : nullptr;
+        out.result = stylize::stylize(model, in.content.rgb, in.styles, opt, hooks, in.init, targets, nullptr,
+                                      in.spatial ? &*in.spatial : nullptr);
+    } catch (const c10::Error& e) {
+        printer.finish();
+        throw torch_failure(e, opt, "during the run");
+    }
+    printer.finish();
+    release_idle_memory();
+
+    torch::Tensor alpha = in.content.alpha;
+    if (alpha.defined()) alpha = at::adaptive_avg_pool2d(alpha, {out.result.image.size(2), out.result.image.size(3)});
+    return write_job_result(model, job, o, alpha, out);
 }
+
+void apply_threads(int threads) { set_thread_pools(threads); }
 
 void check_process_options(const RunOptions& o) {
     if (o.max_pixels < 1) throw InvalidArgument("--max-pixels must be >= 1, got " + std::to_string(o.max_pixels));
     if (!std::isfinite(o.memory_limit) || o.memory_limit < 0)
         throw InvalidArgument("--memory-limit must be a number of bytes >= 0");
-    if (o.threads < 0 || o.threads > 1024) throw InvalidArgument("--threads must be in [0, 1024], got " + std::to_string(o.threads));
+    check_setting(settings::threads, o.threads);
 }
 
 int run_command(RunOptions& o) {
@@ -354,11 +399,8 @@ int run_command(RunOptions& o) {
     job.options = o.job;
     // Everything that can be checked without the model fails fast, before loading it.
     finalize_job_options(job.options, job.styles.size());
-    std::vector<std::string> inputs{job.content, job.options.init_image};
-    inputs.insert(inputs.end(), job.styles.begin(), job.styles.end());
-    for (const auto& m : mask_files(job.options)) inputs.push_back(m);
-    check_output_path(job.output, inputs, job.options.bit_depth);
-    for (const auto& in : inputs)
+    check_job_output(job);
+    for (const auto& in : job_inputs(job))
         if (!in.empty()) check_image_file(in);
     apply_threads(o.threads);
     install_memory_policy(o.memory_policy);

@@ -7,6 +7,7 @@
 #include "options_binding.hpp"
 #include "progress_printer.hpp"
 #include "stylize/engine.hpp"
+#include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
 #include "stylize/run_plan.hpp"
 
@@ -32,8 +33,16 @@ struct JobResult {
 using TargetCache = std::map<std::string, std::vector<StyleTargets>>;
 std::string targets_key(const JobSpec& job);
 
-/// Runs one job with an already loaded model. Returns kOk, kInterrupted or
-/// kTerminated; throws the library's errors for failures.
+/// The files a job reads: content, init image ("" when none), styles, masks.
+std::vector<std::string> job_inputs(const JobSpec& job);
+
+/// check_output_path for the job's output and inputs.
+void check_job_output(const JobSpec& job);
+
+/// Runs one job with an already loaded model; the job's options are
+/// finalized (finalize_job_options) and its output checked
+/// (check_job_output). Returns kOk, kInterrupted or kTerminated; throws the
+/// library's errors for failures.
 int run_job(FeatureExtractor& model, JobSpec& job, const RunOptions& o, JobResult& out, TargetCache* cache);
 
 /// Writes "<output>.json": parameters, seed, model hash, versions.
@@ -42,10 +51,18 @@ void write_provenance(const JobSpec& job, const FeatureExtractor& model, const R
 /// Provenance of a job as one JSON object (no trailing newline).
 std::string provenance_json(const JobSpec& job, const FeatureExtractor& model, const Result* result);
 
+/// The style images of a job, loaded (blend weights 1: stylize() applies --style-blend).
+std::vector<StyleImage> load_styles(const std::vector<std::string>& paths, const LoadOptions& lo);
+
+/// LibTorch's failure `e` during stylize() as the CLI's error: out of memory
+/// (with what to lower) or the first line of LibTorch's message. `where`
+/// says when: "during the run", "on frame 3".
+RuntimeFailure torch_failure(const c10::Error& e, const StylizeOptions& opt, const std::string& where);
+
 /// Checks the process-wide options; throws InvalidArgument.
 void check_process_options(const RunOptions& o);
 
-/// Sets LibTorch's thread count (0 = all hardware cores).
+/// Sets LibTorch's thread count (0 = all hardware cores), checked by check_process_options.
 void apply_threads(int threads);
 
 /// Sets up the app's flags and positionals for the run command.

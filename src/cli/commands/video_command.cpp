@@ -178,12 +178,7 @@ Result stylize_frame(FeatureExtractor& model, const torch::Tensor& frame, const 
     try {
         return stylize::stylize(model, frame, styles, options, hooks, init, cache, guide);
     } catch (const c10::Error& e) {
-        const std::string what = e.what();
-        if (what.find("out of memory") != std::string::npos)
-            throw RuntimeFailure("out of memory on " + options.device + " on frame " + std::to_string(index + 1) +
-                                 "; lower --size (now " + std::to_string(options.size) + ") or --lbfgs-history");
-        throw RuntimeFailure("LibTorch failed on frame " + std::to_string(index + 1) + ": " +
-                             what.substr(0, what.find('\n')));
+        throw torch_failure(e, options, "on frame " + std::to_string(index + 1));
     }
 }
 
@@ -297,7 +292,6 @@ int video_command(VideoOptions& o) {
     LoadOptions lo;  // styles, init image, frames read back on resuming
     lo.max_pixels = o.run.max_pixels;
     auto input = open_input_frames(o);
-    auto& source = input.source;
     const auto& info = input.info;
     const int64_t total = input.total;
     const double fps = input.fps;
@@ -314,16 +308,11 @@ int video_command(VideoOptions& o) {
     const auto [out_h, out_w] = output_size(info.height, info.width, opt.size);
     FrameOutput output(o, out_w, out_h, fps);
 
-    std::vector<StyleImage> styles;
-    for (const auto& s : job.styles) styles.push_back({load_image(s, lo).rgb, 1.0});
+    const auto styles = load_styles(job.styles, lo);
     torch::Tensor init_file;
     if (!job.options.init_image.empty()) init_file = load_image(job.options.init_image, lo).rgb;
 
-    std::ofstream report;
-    if (!o.report.empty()) {
-        report.open(o.report, std::ios::trunc);
-        if (!report) throw ImageError("--report " + o.report + ": cannot write");
-    }
+    FrameReport report(o.report);
 
     // Style targets are the same for every frame, unless colour matching
     // makes them depend on each frame's content.
@@ -343,15 +332,13 @@ int video_command(VideoOptions& o) {
     VideoEta eta;
     int stylized = 0, skipped = 0;
     int64_t index = 0;
-    // The container's frame count can be approximate: read to the end.
-    for (; (o.max_frames == 0 || index < o.max_frames) && source->next(frame); ++index) {
-        Json line = {{"frame", index + 1}, {"input", source->frame_name(index)}, {"output", output.where(index)}};
-        std::error_code ec;
-        if (o.skip_existing && fs::exists(output.frame_file(index), ec)) {
+    for (; next_frame(o, input, index, frame); ++index) {
+        auto line = FrameReport::line(input, output, index);
+        if (output.keeps(index)) {
             resume_from_written(o, output, index, frame, out_h, out_w, key, lo, chain);
             ++skipped;
             line["status"] = "skipped";
-            if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
+            report.write(line);
             continue;
         }
 
@@ -395,22 +382,17 @@ int video_command(VideoOptions& o) {
                 warping_error(as_written(result.image, o.run.job.bit_depth), chain.output, tr->backward, tr->mask);
             line["reliable_fraction"] = tr->mask.mean().item<double>();
         }
-        if (report.is_open()) report << dump_json(line) << "\n" << std::flush;
+        report.write(line);
         spdlog::debug("frame {}/{}: {:.1f}s, loss {:.4g}", index + 1, total, secs, result.losses.total);
 
         chain = {frame, as_written(result.image, o.run.job.bit_depth), result.state};
         const bool last = (o.max_frames > 0 && index + 1 >= o.max_frames) ||
                           (!info.video_file && index + 1 >= info.frame_count);
-        if (const int sig = pending_signal(); sig && !last) {
-            const auto where = output.abandon();
-            spdlog::error("interrupted by {} after frame {}/{}; the frames so far are in {}{}",
-                          sig == SIGTERM ? "SIGTERM" : "SIGINT", index + 1, total, where,
-                          output.is_folder() ? " (rerun with --skip-existing to go on)" : " (playable)");
-            return sig == SIGTERM ? kTerminated : kInterrupted;
-        }
+        if (const int sig = pending_signal(); sig && !last)
+            return interrupted_after(sig, output, index, total,
+                                     output.is_folder() ? " (rerun with --skip-existing to go on)" : " (playable)");
     }
-    if (index == 0) throw ImageError(o.input + ": the video has no frames");
-    output.finish();
+    finish_frames(o, output, index);
     if (o.run.sidecar) write_video_sidecar(o, job, model, output, index, stylized, skipped, fps);
     report_video_end(o, info, output, index, stylized, skipped, out_w, out_h, fps, seconds_since(start));
     return kOk;
