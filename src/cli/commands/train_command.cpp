@@ -108,7 +108,10 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
         ->capture_default_str()->group(t);
     app.add_option("--blocks", o.blocks, "Residual blocks")->capture_default_str()->group(t);
     app.add_option("--seed", o.seed, "Seed of the initial weights and of the crops")->capture_default_str()->group(t);
-    app.add_option("--style-scale", o.run.job.engine.style_scale, "Style image size relative to the crop")
+    o.run.job.engine.style_scale = kTrainStyleScale;
+    app.add_option("--style-scale", o.run.job.engine.style_scale,
+                   "Style image size relative to the crop: the style is matched as in a stylization of crop x scale "
+                   "pixels (2 with 256 px crops: for 512 px outputs)")
         ->capture_default_str()->group(t);
     app.add_option("--checkpoint-every", o.checkpoint_every, "Save a checkpoint every N steps (0 = only at the end "
                    "and on Ctrl-C)")->capture_default_str()->group(t);
@@ -121,8 +124,6 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
     app.add_option("--log-every", o.log_every, "Steps between progress lines")->capture_default_str()->group(t);
     app.add_option("--log-dir", o.log_dir, "Folder for loss.csv, loss.png, validation images and checkpoint.pt "
                    "(default: OUTPUT's name + -training)")->group(t);
-    o.run.job.engine.style_weight = kTrainStyleWeight;
-    o.run.job.content_layers = kTrainContentLayers;
     bind_loss_options(app, o.run.job);
     const std::string run = "Model and device";
     app.add_option("-m,--model", o.run.model, "TorchScript VGG19 file (as for the main command)")->group(run);
