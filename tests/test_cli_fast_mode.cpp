@@ -8,6 +8,7 @@
 
 #include "fast_mode_fixtures.hpp"
 #include "fixtures.hpp"
+#include "stylize/compare.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/image_io.hpp"
 #include "stylize/image_ops.hpp"
@@ -38,6 +39,16 @@ TEST_CASE("stylize train and stylize apply, end to end", "[cli]") {
         CHECK(fs::exists(log + "/" + f));
     const auto csv = fixtures::read_file(log + "/loss.csv");
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 13);
+    // Whether the photo survives, in numbers and in one picture.
+    CHECK(r.err.find("validation at step 10: luminance SSIM to the photo") != std::string::npos);
+    const auto val = fixtures::read_file(log + "/validation.csv");
+    REQUIRE(std::count(val.begin(), val.end(), '\n') == 4);
+    CHECK_THAT(val, Catch::StartsWith("step,luminance_ssim\n5,") && Catch::Contains("\n10,") && Catch::Contains("\n12,"));
+    const double last = std::stod(val.substr(val.rfind("12,") + 3));
+    const auto photo = load_image(dir / "contents/a.png").rgb;
+    CHECK(last == Approx(luminance_ssim(load_image(log + "/val_000012.png").rgb, photo)).margin(1e-9));
+    const auto sheet = load_image(log + "/validation.png").rgb;
+    CHECK(sheet.size(3) > 3 * sheet.size(2));  // the photo and the latest three
     const auto net = TransformNet::load(dir / "net.pt");
     const auto info = nlohmann::json::parse(net.info_json());
     CHECK(info["steps"] == 12);

@@ -119,6 +119,22 @@ TEST_CASE("SSIM matches an independent computation of Wang et al. 2004", "[unit]
     CHECK(stylize::compare_images(sa, sb).ssim == Approx(0.6525626823108386).margin(1e-9));
 }
 
+TEST_CASE("luminance SSIM sees structure, not colour", "[unit]") {
+    const auto photo = fixtures::content_image(40, 48).to(torch::kDouble);
+    const auto y = 0.299 * photo.narrow(1, 0, 1) + 0.587 * photo.narrow(1, 1, 1) + 0.114 * photo.narrow(1, 2, 1);
+    const auto grey = y.repeat({1, 3, 1, 1});
+    // The photo in grey keeps its luminance exactly: SSIM 1 whatever the colours.
+    CHECK(stylize::luminance_ssim(grey, photo) == Approx(1.0).margin(1e-12));
+    // It is the RGB SSIM of the luminance images.
+    const auto noisy = (photo + 0.1 * torch::sin(torch::arange(40 * 48, torch::kDouble).view({1, 1, 40, 48}) * 0.7))
+                           .clamp(0, 1);
+    const auto yn = 0.299 * noisy.narrow(1, 0, 1) + 0.587 * noisy.narrow(1, 1, 1) + 0.114 * noisy.narrow(1, 2, 1);
+    const double s = stylize::luminance_ssim(noisy, photo);
+    CHECK(s == Approx(stylize::compare_images(yn.repeat({1, 3, 1, 1}), grey).ssim).margin(1e-12));
+    CHECK(s < 0.95);
+    CHECK_THROWS_AS(stylize::luminance_ssim(photo, photo.narrow(2, 0, 20)), stylize::InvalidArgument);
+}
+
 TEST_CASE("a contact sheet puts each image in its square, fitted and centred", "[unit]") {
     const auto red = torch::zeros({1, 3, 20, 40}).index_put_({0, 0}, 1.0);  // 2:1, red
     const auto blue = torch::zeros({1, 3, 30, 30}).index_put_({0, 2}, 1.0);

@@ -326,6 +326,8 @@ TEST_CASE("soak: training killed with SIGKILL again and again resumes to the uni
     // The validation images and the loss plot byte for byte, the loss log, no temporaries.
     check_same_outputs(dir / "ref-training", dir / "out-training");
     CHECK(fixtures::read_file(dir / "out-training/loss.csv") == fixtures::read_file(dir / "ref-training/loss.csv"));
+    CHECK(fixtures::read_file(dir / "out-training/validation.csv") ==
+          fixtures::read_file(dir / "ref-training/validation.csv"));
     CHECK(hidden_files(dir / "out-training").empty());
     std::printf("soak: training of %d steps, %d kills survived in %d runs, the same network\n", steps, kills, runs);
 }

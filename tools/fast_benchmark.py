@@ -5,7 +5,7 @@ first, which warms TorchScript's executor up), and the training throughput
 (images per second at 256 px crops, after a warm-up step), with user and
 system CPU time. Same seed, same generated images.
 
-  tools/fast_benchmark.py [--net NET.pt] [--repeats 5] [--train-steps 12]
+  tools/fast_benchmark.py [--net NET.pt] [--repeats 5] [--train-steps 12] [--width 16]
 """
 import argparse
 import json
@@ -38,6 +38,7 @@ def main():
     p.add_argument("--train-steps", type=int, default=12)
     p.add_argument("--build", default=os.path.join(repo, "build"))
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--width", type=int, default=16, help="the trained network's --width")
     a = p.parse_args()
     exe = os.path.join(a.build, "stylize")
     tmp = tempfile.mkdtemp(prefix="stylize-fastbench-")
@@ -48,7 +49,7 @@ def main():
     style = os.path.join(tmp, "style.png")
     Image.fromarray((rng.random((256, 256, 3)) * 255).astype("uint8")).save(style)
     r, wall, user, sys_t, rss = timed([exe, "train", style, "--content-dir", os.path.join(tmp, "train"), "-o",
-                                       os.path.join(tmp, "bench.pt"), "--steps", str(a.train_steps), "--log-every", "1",
+                                       os.path.join(tmp, "bench.pt"), "--steps", str(a.train_steps), "--log-every", "1", "--width", str(a.width),
                                        "--threads", str(a.threads)])
     found = re.findall(r"step (\d+)/\d+ .*? ([0-9.]+) img/s", r.stderr)
     steps, rates = [int(m[0]) for m in found], [float(m[1]) for m in found]

@@ -14,4 +14,11 @@ struct ImageDifference {
 /// shapes differ.
 ImageDifference compare_images(const torch::Tensor& a, const torch::Tensor& b);
 
+/// SSIM of the luminances (Rec. 601: 0.299 R + 0.587 G + 0.114 B) of two
+/// (1,3,H,W) images in [0,1], same window as compare_images: how much of a
+/// photo's structure a stylized image keeps whatever its colours (the
+/// project's quality bar asks for at least 0.25). Throws InvalidArgument
+/// when the shapes differ.
+double luminance_ssim(const torch::Tensor& a, const torch::Tensor& b);
+
 }  // namespace stylize

@@ -80,4 +80,30 @@ void save_loss_plot(const std::string& path, const std::vector<PlotSeries>& seri
     write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
 }
 
+void save_picture_row(const std::string& path, const std::vector<LabelledImage>& pictures, int height) {
+    const int label_h = 22, gap = 6;
+    std::vector<cv::Mat> tiles;
+    int width = gap;
+    for (const auto& p : pictures) {
+        const auto t = p.image.squeeze(0).permute({1, 2, 0}).clamp(0, 1).mul(255).round().to(torch::kU8).contiguous();
+        cv::Mat rgb(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_8UC3, t.data_ptr()), bgr, scaled;
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        const int w = std::max(1, static_cast<int>(std::lround(double(bgr.cols) * height / bgr.rows)));
+        cv::resize(bgr, scaled, {w, height}, 0, 0, cv::INTER_AREA);
+        tiles.push_back(scaled);
+        width += w + gap;
+    }
+    cv::Mat sheet(height + label_h + gap, width, CV_8UC3, cv::Scalar(255, 255, 255));
+    int x = gap;
+    for (size_t i = 0; i < tiles.size(); ++i) {
+        tiles[i].copyTo(sheet(cv::Rect(x, label_h, tiles[i].cols, tiles[i].rows)));
+        cv::putText(sheet, pictures[i].label, {x, label_h - 7}, cv::FONT_HERSHEY_SIMPLEX, 0.45, {0, 0, 0}, 1,
+                    cv::LINE_AA);
+        x += tiles[i].cols + gap;
+    }
+    std::vector<uchar> bytes;
+    if (!cv::imencode(".png", sheet, bytes)) throw ImageError(path + ": cannot encode the picture sheet");
+    write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
+}
+
 }  // namespace stylize

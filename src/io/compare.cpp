@@ -48,4 +48,14 @@ ImageDifference compare_images(const torch::Tensor& a_in, const torch::Tensor& b
     return d;
 }
 
+double luminance_ssim(const torch::Tensor& a, const torch::Tensor& b) {
+    if (a.sizes() != b.sizes() || a.dim() != 4 || a.size(1) != 3)
+        throw InvalidArgument("luminance_ssim takes two (1,3,H,W) images of one size");
+    auto y = [](const torch::Tensor& t) {
+        const auto d = t.to(at::kDouble);
+        return (0.299 * d.narrow(1, 0, 1) + 0.587 * d.narrow(1, 1, 1) + 0.114 * d.narrow(1, 2, 1)).repeat({1, 3, 1, 1});
+    };
+    return compare_images(y(a), y(b)).ssim;
+}
+
 }  // namespace stylize

@@ -2,7 +2,9 @@
 
 #include "commands/video_command.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@
 #include "stylize/image_io.hpp"
 #include "stylize/image_ops.hpp"
 #include "stylize/loss_plot.hpp"
+#include "stylize/compare.hpp"
 
 namespace fs = std::filesystem;
 
@@ -71,6 +74,10 @@ LossTerms recent_mean(const std::vector<LossTerms>& history, size_t window) {
     return m;
 }
 
+// The luminance SSIM under which a validation image has lost the photo
+// (the quality bar of docs/BENCHMARKS.md, Fast mode).
+constexpr double kKeepsThePhoto = 0.25;
+
 void check_count(int v, int lo, const char* name) {
     if (v < lo) throw InvalidArgument(std::string(name) + " must be >= " + std::to_string(lo) + ", got " + std::to_string(v));
 }
@@ -101,7 +108,10 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
         ->capture_default_str()->group(t);
     app.add_option("--blocks", o.blocks, "Residual blocks")->capture_default_str()->group(t);
     app.add_option("--seed", o.seed, "Seed of the initial weights and of the crops")->capture_default_str()->group(t);
-    app.add_option("--style-scale", o.run.job.engine.style_scale, "Style image size relative to the crop")
+    o.run.job.engine.style_scale = kTrainStyleScale;
+    app.add_option("--style-scale", o.run.job.engine.style_scale,
+                   "Style image size relative to the crop: the style is matched as in a stylization of crop x scale "
+                   "pixels (2 with 256 px crops: for 512 px outputs)")
         ->capture_default_str()->group(t);
     app.add_option("--checkpoint-every", o.checkpoint_every, "Save a checkpoint every N steps (0 = only at the end "
                    "and on Ctrl-C)")->capture_default_str()->group(t);
@@ -114,8 +124,6 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
     app.add_option("--log-every", o.log_every, "Steps between progress lines")->capture_default_str()->group(t);
     app.add_option("--log-dir", o.log_dir, "Folder for loss.csv, loss.png, validation images and checkpoint.pt "
                    "(default: OUTPUT's name + -training)")->group(t);
-    o.run.job.engine.style_weight = kTrainStyleWeight;
-    o.run.job.content_layers = kTrainContentLayers;
     bind_loss_options(app, o.run.job);
     const std::string run = "Model and device";
     app.add_option("-m,--model", o.run.model, "TorchScript VGG19 file (as for the main command)")->group(run);
@@ -125,7 +133,9 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
     app.add_flag("-v,--verbose", o.run.verbose, "More detail")->group("Messages");
 }
 
-int train_command(TrainOptions& o) {
+namespace {
+
+FastTrainOptions fast_options(TrainOptions& o) {
     check_count(o.steps, 1, "--steps");
     check_count(o.checkpoint_every, 0, "--checkpoint-every");
     check_count(o.validate_every, 1, "--validate-every");
@@ -143,23 +153,78 @@ int train_command(TrainOptions& o) {
     validate(fo);
     std::error_code ec;
     if (fs::is_directory(o.output, ec)) throw InvalidArgument("--output " + o.output + " is a directory");
+    return fo;
+}
+
+// The style images with their blend weights, the key of the training data
+// (their digests, for the checkpoint's fingerprint) and their record.
+struct TrainingStyles {
+    std::vector<StyleImage> images;
+    std::string data_key;
+    nlohmann::json record = nlohmann::json::array();
+};
+
+TrainingStyles load_styles(const TrainOptions& o, const FastTrainOptions& fo) {
+    TrainingStyles out;
+    for (size_t i = 0; i < o.styles.size(); ++i) {
+        auto image = load_image(o.styles[i]).rgb;
+        const double weight = fo.losses.style_blend.empty() ? 1.0 : fo.losses.style_blend[i];
+        out.images.push_back({image, weight});
+        const auto digest = file_sha256(o.styles[i]);
+        out.data_key += (out.data_key.empty() ? "" : ",") + digest;
+        out.record.push_back({{"file", fs::path(o.styles[i]).filename().string()}, {"sha256", digest}, {"weight", weight}});
+    }
+    return out;
+}
+
+// The validation record: the image of step `done` saves as val_NNNNNN.png;
+// validation.csv and validation.png are remade from every val_*.png up to
+// `done` (so a resumed run writes what an uninterrupted one would): the
+// luminance SSIM of each to the photo, and the photo beside the latest
+// four. Returns the SSIM of step `done`.
+double write_validation(const std::string& dir, const torch::Tensor& photo, int64_t done, const torch::Tensor& output) {
+    char name[32];
+    std::snprintf(name, sizeof name, "val_%06lld.png", static_cast<long long>(done));
+    save_image((fs::path(dir) / name).string(), output);
+    std::vector<std::pair<int64_t, fs::path>> saved;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const auto f = e.path().filename().string();
+        long long step = 0;
+        char tail[8] = {0};
+        if (std::sscanf(f.c_str(), "val_%lld.%4s", &step, tail) == 2 && std::string(tail) == "png" && step <= done)
+            saved.emplace_back(step, e.path());
+    }
+    std::sort(saved.begin(), saved.end());
+    std::ostringstream csv;
+    csv << "step,luminance_ssim\n";
+    std::vector<LabelledImage> row{{"photo", photo}};
+    double latest = 0;
+    for (size_t i = 0; i < saved.size(); ++i) {
+        const auto image = load_image(saved[i].second.string()).rgb;
+        latest = image.sizes() == photo.sizes() ? luminance_ssim(image, photo) : 0.0;
+        csv << saved[i].first << ',' << latest << '\n';
+        if (i + 4 >= saved.size()) {
+            char label[64];
+            std::snprintf(label, sizeof label, "step %lld  SSIM(Y) %.2f", static_cast<long long>(saved[i].first), latest);
+            row.push_back({label, image});
+        }
+    }
+    write_file_atomically((fs::path(dir) / "validation.csv").string(), csv.str());
+    save_picture_row((fs::path(dir) / "validation.png").string(), row);
+    return latest;
+}
+
+}  // namespace
+
+int train_command(TrainOptions& o) {
+    const auto fo = fast_options(o);
     const auto contents = expand_inputs(o.contents, "--content-dir");
     CropSampler sampler(contents, o.crop, o.seed);
     if (!sampler.smaller_than_crop().empty())
         spdlog::warn("{} of {} content images are smaller than the {}-pixel crop and are enlarged (e.g. {}); "
                      "lower --crop or add larger images", sampler.smaller_than_crop().size(), contents.size(), o.crop,
                      sampler.smaller_than_crop().front());
-    std::vector<StyleImage> styles;
-    std::string data_key;
-    nlohmann::json style_info = nlohmann::json::array();
-    for (size_t i = 0; i < o.styles.size(); ++i) {
-        auto image = load_image(o.styles[i]).rgb;
-        const double weight = fo.losses.style_blend.empty() ? 1.0 : fo.losses.style_blend[i];
-        styles.push_back({image, weight});
-        const auto digest = file_sha256(o.styles[i]);
-        data_key += (data_key.empty() ? "" : ",") + digest;
-        style_info.push_back({{"file", fs::path(o.styles[i]).filename().string()}, {"sha256", digest}, {"weight", weight}});
-    }
+    const auto styles = load_styles(o, fo);
     torch::Tensor validation;  // at 512 px at most: a progress picture, not a product
     if (!o.validation.empty()) {
         validation = load_image(o.validation).rgb;
@@ -172,13 +237,14 @@ int train_command(TrainOptions& o) {
     apply_threads(o.run.threads);
     install_memory_policy(o.run.memory_policy);
     auto model = load_configured_model(o.run, {&fo.losses});
-    FastTrainer trainer(model, styles, fo, data_key);
+    FastTrainer trainer(model, styles.images, fo, styles.data_key);
     const auto dir = training_dir(o);
     fs::create_directories(dir);
     remove_stale_temporaries(dir);  // validation images half-written by a killed run
     const auto checkpoint = (fs::path(dir) / "checkpoint.pt").string();
     // "auto": the log folder's checkpoint if there is one (a job requeued
     // after a kill runs the same command again), else a fresh start.
+    std::error_code ec;
     const std::string resume = o.resume != "auto" ? o.resume : fs::exists(checkpoint, ec) ? checkpoint : "";
     if (o.resume == "auto" && resume.empty()) spdlog::info("train: no checkpoint in {} yet; starting at step 0", dir);
     if (!resume.empty()) {
@@ -213,9 +279,9 @@ int train_command(TrainOptions& o) {
                              o.batch / per_step, format_duration(per_step * static_cast<double>(o.steps - done)));
             }
             if (validation.defined() && (done % o.validate_every == 0 || done == o.steps)) {
-                char name[32];
-                std::snprintf(name, sizeof name, "val_%06lld.png", static_cast<long long>(done));
-                save_image((fs::path(dir) / name).string(), trainer.net().stylize(validation));
+                const double ssim = write_validation(dir, validation, done, trainer.net().stylize(validation));
+                spdlog::info("train: validation at step {}: luminance SSIM to the photo {:.3f}{}", done, ssim,
+                             ssim < kKeepsThePhoto ? " (under 0.25: the photo's structure is being lost)" : "");
             }
             if (o.checkpoint_every > 0 && done % o.checkpoint_every == 0) save_all();
         }
@@ -228,7 +294,7 @@ int train_command(TrainOptions& o) {
     const auto final_losses = recent_mean(trainer.history(), 50);
     nlohmann::json info{
         {"tool", std::string("stylize ") + STYLIZE_VERSION},
-        {"styles", style_info},
+        {"styles", styles.record},
         {"steps", trainer.steps_done()},
         {"content_images", contents.size()},
         {"final_losses", {{"content", final_losses.content}, {"style", final_losses.style}, {"tv", final_losses.tv},

@@ -9,11 +9,13 @@
 
 namespace stylize::cli {
 
-/// Fast mode's training keeps the Gatys-style weights its recipe was
-/// measured with (docs/BENCHMARKS.md, Fast mode); the stills' defaults were
-/// chosen for the optimisation and are not yet measured for training.
-constexpr double kTrainStyleWeight = 1000.0;
-constexpr const char* kTrainContentLayers = "relu4_2";
+/// Fast mode trains with the stills' loss defaults (content relu2_2 and
+/// relu4_2, mean-cov style, style weight 3): measured to keep the photo
+/// (docs/BENCHMARKS.md, Fast mode). The style is matched at twice the crop,
+/// as in a 512 px stylization when the crops are 256 px: a network trained
+/// with the style at the crop's own size paints strokes half as large, in
+/// proportion, on the 512 px images it is applied to.
+constexpr double kTrainStyleScale = 2.0;
 
 struct TrainOptions {
     std::vector<std::string> styles;
