@@ -134,6 +134,15 @@ TEST_CASE("fast mode's bad input: one line each, with its exit code", "[cli]") {
         {"apply '" + fixtures::model() + "' '" + (dir / "contents") + "' -O out", 4, "not a stylize transformation network"},
         {"apply '" + (dir / "missing.pt") + "' '" + (dir / "contents") + "' -O out", 4, "no such network"},
         {"apply '" + fixtures::model() + "' '" + (dir / "empty") + "' -O out", 2, "no images"},
+        // The same settings, ranges and messages as the other commands (settings.hpp).
+        {"apply '" + (dir / "missing.pt") + "' '" + (dir / "contents") + "' -O out -s 15", 2,
+         "--size must be 0 (keep) or between 16 and 16384, got 15"},
+        {"apply '" + (dir / "missing.pt") + "' '" + (dir / "contents") + "' -O out --bit-depth 12", 2,
+         "--bit-depth must be 8 or 16, got 12"},
+        {"apply '" + (dir / "missing.pt") + "' '" + (dir / "contents") + "' -O out --jpeg-quality 0", 2,
+         "--jpeg-quality must be between 1 and 100, got 0"},
+        {"train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") + "' -o n.pt -j 5000" + m, 2,
+         "--threads must be between 0 and 1024, got 5000"},
     };
     for (const auto& c : cases) {
         INFO(c.args);
@@ -147,7 +156,7 @@ TEST_CASE("fast mode's bad input: one line each, with its exit code", "[cli]") {
     }
     // Content smaller than the crop is enlarged, with a warning.
     const auto r = run_cli("train '" + (dir / "style.png") + "' --content-dir '" + (dir / "contents") +
-                               "' -o small.pt --model '" + fixtures::model() + "' --crop 60 --steps 1 --width 4 --blocks 1",
+                               "' -o '" + (dir / "small.pt") + "' --model '" + fixtures::model() + "' --crop 60 --steps 1 --width 4 --blocks 1",
                            dir);
     CHECK(r.code == 0);
     CHECK(r.err.find("smaller than the 60-pixel crop and are enlarged") != std::string::npos);

@@ -21,12 +21,6 @@ namespace {
 
 constexpr const char* kCheckpointFormat = "stylize-training-checkpoint-1";
 
-std::vector<std::string> names_of(const std::vector<WeightedLayer>& layers) {
-    std::vector<std::string> out;
-    for (const auto& l : layers) out.push_back(l.name);
-    return out;
-}
-
 nlohmann::json layers_json(const std::vector<WeightedLayer>& layers) {
     auto out = nlohmann::json::array();
     for (const auto& l : layers) out.push_back({l.name, l.weight});
@@ -162,7 +156,7 @@ LossTerms FastTrainer::step(const torch::Tensor& batch) {
     {
         torch::NoGradGuard no_grad;
         if (!s.options.losses.content_layers.empty())
-            content_maps = s.model.extract(x, names_of(s.options.losses.content_layers));
+            content_maps = s.model.extract(x, layer_names(s.options.losses.content_layers));
     }
     s.adam->zero_grad();
     LossTerms values;
@@ -291,7 +285,7 @@ LossTerms measure_losses(FeatureExtractor& model, const torch::Tensor& content, 
     const auto view = colour_view(image.to(torch::kFloat), options.color).to(device);
     const auto style = compute_style_targets(model, styles, content_view, std::max(h, w), options);
     std::vector<torch::Tensor> content_maps;
-    if (!options.content_layers.empty()) content_maps = model.extract(content_view, names_of(options.content_layers));
+    if (!options.content_layers.empty()) content_maps = model.extract(content_view, layer_names(options.content_layers));
     LossTerms values;
     batch_loss(model, options, style, view, content_maps, options.seed, values);
     return values;

@@ -35,29 +35,22 @@ void setup_apply_command(CLI::App& app, ApplyOptions& o) {
     app.add_flag("--skip-existing", o.skip_existing, "Skip images whose output exists (resume)");
     app.add_option("--report", o.report, "Write one JSON line per image to this file");
     app.add_option("--shard", o.shard, "Run only slice K of N of the images, e.g. 2/8");
-    app.add_option("-s,--size", o.size, "Long side of the output in pixels (0 = the content's size)")
-        ->capture_default_str();
-    app.add_option("--bit-depth", o.bit_depth, "8, or 16 for .png/.tif")->capture_default_str();
-    app.add_option("--jpeg-quality", o.jpeg_quality, "JPEG quality 1-100")->capture_default_str();
+    add_setting(app, settings::size, o.size, "-s");
+    add_setting(app, settings::bit_depth, o.bit_depth);
+    add_setting(app, settings::jpeg_quality, o.jpeg_quality);
     app.add_option("--max-pixels", o.max_pixels, "Refuse input images with more pixels than this")
         ->capture_default_str();
     app.add_option("--device", o.run.job.engine.device, "auto|cpu|cuda|cuda:N")->capture_default_str();
-    app.add_option("-j,--threads", o.run.threads, "CPU threads (0 = all cores)")->capture_default_str();
+    add_setting(app, settings::threads, o.run.threads, "-j");
     app.add_flag("-q,--quiet", o.run.quiet, "No progress or info messages");
     app.add_flag("-v,--verbose", o.run.verbose, "More detail");
 }
 
-int apply_command(ApplyOptions& o) {
-    if (o.size < 0) throw InvalidArgument("--size must be >= 0, got " + std::to_string(o.size));
-    if (o.size > 0 && o.size < kTransformNetMinSide)
-        throw InvalidArgument("--size must be 0 or at least " + std::to_string(kTransformNetMinSide));
-    if (o.bit_depth != 8 && o.bit_depth != 16)
-        throw InvalidArgument("--bit-depth must be 8 or 16, got " + std::to_string(o.bit_depth));
-    if (o.jpeg_quality < 1 || o.jpeg_quality > 100)
-        throw InvalidArgument("--jpeg-quality must be between 1 and 100, got " + std::to_string(o.jpeg_quality));
-    int shard_k = 1, shard_n = 1;
-    if (!o.shard.empty()) std::tie(shard_k, shard_n) = parse_shard(o.shard);
-    const auto contents = expand_inputs(o.contents, "content");
+namespace {
+
+// The output path of every content image; refuses two images writing one
+// file and outputs that would overwrite an input.
+std::vector<std::string> output_paths(const ApplyOptions& o, const std::vector<std::string>& contents) {
     const std::vector<std::string> style_name{o.network};
     std::vector<std::string> outputs;
     std::map<std::string, size_t> seen;
@@ -71,9 +64,39 @@ int apply_command(ApplyOptions& o) {
         seen[key] = i;
         check_output_path(outputs.back(), {contents[i], o.network}, o.bit_depth);
     }
+    return outputs;
+}
+
+// One image: read, resize, one forward pass, write. Returns the seconds of
+// the forward pass; throws what the steps throw.
+double apply_one(const ApplyOptions& o, const TransformNet& net, const std::string& content, const std::string& output) {
+    LoadOptions lo;
+    lo.max_pixels = o.max_pixels;
+    auto image = load_image(content, lo).rgb;
+    if (o.size > 0) image = resize_long_side(image, o.size).clamp(0, 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto out = net.stylize(image);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    SaveOptions so;
+    so.bit_depth = o.bit_depth;
+    so.jpeg_quality = o.jpeg_quality;
+    save_image(output, out, so);
+    return seconds;
+}
+
+}  // namespace
+
+int apply_command(ApplyOptions& o) {
+    check_setting(settings::size, o.size);
+    check_setting(settings::bit_depth, o.bit_depth);
+    check_setting(settings::jpeg_quality, o.jpeg_quality);
+    int shard_k = 1, shard_n = 1;
+    if (!o.shard.empty()) std::tie(shard_k, shard_n) = parse_shard(o.shard);
+    const auto contents = expand_inputs(o.contents, "content");
+    const auto outputs = output_paths(o, contents);
     check_process_options(o.run);
     apply_threads(o.run.threads);
-    install_memory_policy(o.run.memory_policy);  // without it, page faults triple the time (issue 13)
+    install_memory_policy(o.run.memory_policy);  // without it, page faults triple the time
     auto net = TransformNet::load(o.network);
     net.to(resolve_device(o.run.job.engine.device));
     fs::create_directories(o.output_dir);
@@ -95,17 +118,7 @@ int apply_command(ApplyOptions& o) {
             ++skipped;
         } else {
             try {
-                LoadOptions lo;
-                lo.max_pixels = o.max_pixels;
-                auto image = load_image(contents[i], lo).rgb;
-                if (o.size > 0) image = resize_long_side(image, o.size).clamp(0, 1);
-                const auto t0 = std::chrono::steady_clock::now();
-                const auto out = net.stylize(image);
-                seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                SaveOptions so;
-                so.bit_depth = o.bit_depth;
-                so.jpeg_quality = o.jpeg_quality;
-                save_image(outputs[i], out, so);
+                seconds = apply_one(o, net, contents[i], outputs[i]);
                 ++ok;
                 spdlog::info("[{}/{}] {} -> {} ({:.2f} s)", done, mine, contents[i], outputs[i], seconds);
             } catch (const std::exception& e) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "stylize/settings.hpp"
+
 #include "options_binding.hpp"
 
 namespace stylize::cli {
@@ -18,9 +20,9 @@ struct ApplyOptions {
     std::string report;
     std::string shard;
     bool skip_existing = false;
-    int size = 512;  ///< long side; 0 = the content's size
-    int bit_depth = 8;
-    int jpeg_quality = 95;
+    int size = settings::size.fallback;  ///< long side; 0 = the content's size
+    int bit_depth = settings::bit_depth.fallback;
+    int jpeg_quality = settings::jpeg_quality.fallback;
     int64_t max_pixels = 64LL * 1024 * 1024;
     RunOptions run;  ///< --device (in run.job.engine), --threads, -q, -v
 };

@@ -128,7 +128,7 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
     const std::string run = "Model and device";
     app.add_option("-m,--model", o.run.model, "TorchScript VGG19 file (as for the main command)")->group(run);
     app.add_option("--device", o.run.job.engine.device, "auto|cpu|cuda|cuda:N")->capture_default_str()->group(run);
-    app.add_option("-j,--threads", o.run.threads, "CPU threads (0 = all cores)")->capture_default_str()->group(run);
+    add_setting(app, settings::threads, o.run.threads, "-j")->group(run);
     app.add_flag("-q,--quiet", o.run.quiet, "No progress or info messages")->group("Messages");
     app.add_flag("-v,--verbose", o.run.verbose, "More detail")->group("Messages");
 }
