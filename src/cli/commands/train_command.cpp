@@ -216,6 +216,9 @@ double write_validation(const std::string& dir, const torch::Tensor& photo, int6
 
 }  // namespace
 
+// Longer than most functions here: it is the order of the steps above (set
+// up and resume, then per step: interrupt, step, log, validate, checkpoint;
+// then write the network), which reads best in one place, like video_command.
 int train_command(TrainOptions& o) {
     const auto fo = fast_options(o);
     const auto contents = expand_inputs(o.contents, "--content-dir");
