@@ -213,51 +213,11 @@ torch::Tensor TransformNet::forward(const torch::Tensor& images) const {
     return module_->m.forward({images.to(torch::kFloat)}).toTensor();
 }
 
-namespace {
-
-// forward_source()'s computation with ATen's operators directly, for
-// inference: the same operators in the same order (the same bytes, tested),
-// without TorchScript's interpreter and autograd's bookkeeping.
-at::Tensor layer(const at::Tensor& x, const at::Tensor& w, const at::Tensor& g, const at::Tensor& b, int64_t stride,
-                 bool relu) {
-    const int64_t k = w.size(2) / 2;
-    auto y = at::reflection_pad2d(x, {k, k, k, k});
-    y = at::conv2d(y, w, {}, {stride, stride});
-    y = at::instance_norm(y, g, b, {}, {}, true, 0.1, 1e-5, false);
-    return relu ? at::relu_(y) : y;
-}
-
-}  // namespace
-
 torch::Tensor TransformNet::stylize(const torch::Tensor& image) const {
     if (!image.defined() || image.dim() != 4 || image.size(0) != 1)
         throw InvalidArgument("stylize takes one (1,3,H,W) image");
-    if (image.size(2) < kTransformNetMinSide || image.size(3) < kTransformNetMinSide)
-        return forward(image);  // forward() explains the refusal
-    c10::InferenceMode inference;
-    auto p = [&](const std::string& name) { return module_->m.attr(name).toTensor(); };
-    auto conv = [&](const at::Tensor& x, const std::string& n, int64_t stride, bool relu) {
-        return layer(x, p(n + "_w"), p(n + "_g"), p(n + "_b"), stride, relu);
-    };
-    auto x = image.to(device(), torch::kFloat);
-    const int64_t h = x.size(2), w = x.size(3);
-    const int64_t ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4;
-    if (ph > 0 || pw > 0) x = at::reflection_pad2d(x, {0, pw, 0, ph});
-    auto y = (x - 0.5) * 2.0;
-    y = conv(y, "down1", 1, true);
-    y = conv(y, "down2", 2, true);
-    y = conv(y, "down3", 2, true);
-    for (int b = 1; b <= spec_.residual_blocks; ++b) {
-        const auto r = conv(y, "res" + std::to_string(b) + "a", 1, true);
-        y = y + conv(r, "res" + std::to_string(b) + "b", 1, false);
-    }
-    for (const char* n : {"up1", "up2"}) {
-        y = at::upsample_nearest2d(y, {y.size(2) * 2, y.size(3) * 2});
-        y = conv(y, n, 1, true);
-    }
-    y = at::reflection_pad2d(y, {4, 4, 4, 4});
-    y = at::sigmoid(at::conv2d(y, p("out_w"), p("out_bias")));
-    return y.narrow(2, 0, h).narrow(3, 0, w).clamp(0, 1).to(torch::kCPU).contiguous();
+    torch::NoGradGuard no_grad;
+    return forward(image.to(device())).clamp(0, 1).to(torch::kCPU).contiguous();
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> TransformNet::named_parameters() const {
