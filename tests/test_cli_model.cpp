@@ -1,5 +1,6 @@
 // The command line's model checks.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include <cstdlib>
@@ -7,6 +8,7 @@
 
 #include "fixtures.hpp"
 #include "stylize/image_io.hpp"
+#include "stylize/model.hpp"
 
 using fixtures::TempDir;
 namespace fs = std::filesystem;
@@ -59,5 +61,45 @@ TEST_CASE("cli: the model's digest is remembered in $STYLIZE_CACHE_DIR between r
         const auto r = fixtures::run_cli(args, dir);
         REQUIRE(r.code == 0);
         CHECK_THAT(r.err, !Catch::Contains(remembered));
+    }
+}
+
+TEST_CASE("cli: auto measures the convolutions once and the sidecar records the plan", "[cli]") {
+    if (!stylize::winograd_supported()) {
+        WARN("no oneDNN Winograd kernels in this build or on this CPU: nothing to measure here");
+        return;
+    }
+    TempDir dir;
+    stylize::save_image(dir / "c.png", fixtures::content_image());
+    stylize::save_image(dir / "s.png", fixtures::style_image());
+    const std::string args = "'" + (dir / "c.png") + "' '" + (dir / "s.png") + "' -o '" + (dir / "o.png") +
+                             "' --model '" + fixtures::model() + "' -n 1 -s 32 -v --sidecar";
+    const std::string measuring = "measuring the faster convolution for each layer at 64 px";
+    auto plan_of = [&] {
+        return nlohmann::json::parse(fixtures::read_file(dir / "o.png.json"))["options"]["conv_plan"].get<std::string>();
+    };
+    {
+        ScopedEnv cache("STYLIZE_CACHE_DIR", dir / "cache");
+        const auto first = fixtures::run_cli(args, dir);
+        REQUIRE(first.code == 0);
+        CHECK_THAT(first.err, Catch::Contains(measuring) && Catch::Contains("predicted"));
+        const auto plan = plan_of();
+        const auto remembered = nlohmann::json::parse(fixtures::read_file(dir / "cache/conv-plans.json"));
+        REQUIRE(remembered["entries"].size() == 1);
+        CHECK(remembered["entries"].begin().value()["plan"] == plan);
+        const auto second = fixtures::run_cli(args, dir);
+        REQUIRE(second.code == 0);
+        CHECK_THAT(second.err, !Catch::Contains(measuring) && Catch::Contains("as measured before"));
+        CHECK(plan_of() == plan);
+    }
+    {
+        // No cache folder: nothing measured, Winograd wherever it can run.
+        ScopedEnv none("STYLIZE_CACHE_DIR", "none");
+        const auto r = fixtures::run_cli(args, dir);
+        REQUIRE(r.code == 0);
+        CHECK_THAT(r.err, !Catch::Contains(measuring));
+        const auto plan = plan_of();
+        CHECK(plan.find('w') != std::string::npos);
+        CHECK(plan.find('d', plan.find('w')) == std::string::npos);  // the fixture's first 3 layers cannot
     }
 }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include "fixtures.hpp"
@@ -156,10 +157,17 @@ TEST_CASE("cli: --conv-algorithm picks the convolutions and the sidecar records 
     INFO(r.err);
     REQUIRE(r.code == 0);
     CHECK_THAT(fixtures::read_file(dir / "o.png.json"), Catch::Contains("\"conv_algorithm\":\"direct\""));
-    r = run_cli(base, dir);  // auto
+    const auto direct_plan = nlohmann::json::parse(fixtures::read_file(dir / "o.png.json"))["options"]["conv_plan"];
+    CHECK(direct_plan.get<std::string>().find('w') == std::string::npos);
+    // auto: the plan measured on this machine (conv_calibration.hpp), or
+    // all-direct where Winograd cannot run.
+    r = run_cli(base, dir);
     REQUIRE(r.code == 0);
-    const std::string expected = stylize::winograd_supported() ? "winograd" : "direct";
-    CHECK_THAT(fixtures::read_file(dir / "o.png.json"), Catch::Contains("\"conv_algorithm\":\"" + expected + "\""));
+    const auto side = nlohmann::json::parse(fixtures::read_file(dir / "o.png.json"));
+    const auto plan = side["options"]["conv_plan"].get<std::string>();
+    CHECK(plan.size() == direct_plan.get<std::string>().size());
+    CHECK(side["options"]["conv_algorithm"] == (plan.find('w') != std::string::npos ? "winograd" : "direct"));
+    if (!stylize::winograd_supported()) CHECK(plan.find('w') == std::string::npos);
     r = run_cli(base + " --conv-algorithm winograd --precision bf16", dir);
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains("Winograd") && Catch::Contains("fp32"));

@@ -101,6 +101,14 @@ public:
     void keep_layers(size_t depth);
     /// Number of conv layers that run as Winograd convolutions.
     int winograd_layers() const;
+    /// One letter per conv layer, in order: 'w' runs as a Winograd
+    /// convolution, 'd' direct ("wwddd..."; what the sidecar records).
+    std::string conv_plan() const;
+    /// Runs the conv layers marked 'd' in `plan` (as conv_plan() writes it)
+    /// direct; 'w' keeps a layer as configured. Throws InvalidArgument when
+    /// the plan's length is not the number of conv layers or it marks 'w' a
+    /// layer that was not configured as Winograd (conv_calibration.hpp).
+    void apply_conv_plan(const std::string& plan);
     /// Frees the Winograd convolutions' shared scratchpad until they next run
     /// (checkpointing does, before it recomputes the direct-convolution blocks).
     void release_scratch() const;

@@ -56,7 +56,10 @@ Json provenance_record(const JobSpec& job, const FeatureExtractor& model, const 
     opt[settings::jpeg_quality.key] = job.options.jpeg_quality;
     opt[settings::save_every.key] = job.options.save_every;
     opt[settings::threads.key] = at::get_num_threads();
+    // "winograd" when any layer runs so; conv_plan says which: one letter
+    // per conv layer, 'w' Winograd, 'd' direct (conv_calibration.hpp).
     opt["conv_algorithm"] = model.winograd_layers() > 0 ? "winograd" : "direct";
+    opt["conv_plan"] = model.conv_plan();
     const auto caps = reproducible_caps();
     opt["reproducible"] = !caps.empty();
     if (!caps.empty()) opt["instruction_set_caps"] = caps;

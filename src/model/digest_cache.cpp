@@ -1,12 +1,10 @@
 #include "model/digest_cache.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
+#include "io/cache_file.hpp"
 
-#include <chrono>
+#include <sys/stat.h>
+
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -15,16 +13,8 @@ namespace fs = std::filesystem;
 namespace stylize::detail {
 namespace {
 
-constexpr const char* kFormat = "stylize-model-digests-1";
-
-nlohmann::json read_entries(const std::string& file) {
-    std::ifstream in(file);
-    if (!in) return nlohmann::json::object();
-    const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || j.value("format", "") != kFormat || !j.contains("files") || !j["files"].is_object())
-        return nlohmann::json::object();  // unreadable or another format: start afresh
-    return j["files"];
-}
+// Version 2: the shared cache-file layout (io/cache_file.hpp).
+constexpr const char* kFormat = "stylize-model-digests-2";
 
 nlohmann::json to_json(const FileStamp& s) {
     return {{"device", s.device}, {"inode", s.inode}, {"size", s.size}, {"mtime_ns", s.mtime_ns},
@@ -56,7 +46,7 @@ std::string DigestCache::file() const {
 
 std::optional<std::string> DigestCache::lookup(const FileStamp& stamp) const {
     if (folder_.empty()) return std::nullopt;
-    const auto files = read_entries(file());
+    const auto files = read_cache_entries(file(), kFormat);
     if (!files.contains(stamp.path)) return std::nullopt;
     const auto& e = files[stamp.path];
     if (!e.is_object() || !e.contains("stamp") || e["stamp"] != to_json(stamp)) return std::nullopt;
@@ -67,32 +57,7 @@ std::optional<std::string> DigestCache::lookup(const FileStamp& stamp) const {
 
 void DigestCache::remember(const FileStamp& stamp, const std::string& sha256) const {
     if (folder_.empty()) return;
-    std::error_code ec;
-    fs::create_directories(folder_, ec);
-    auto files = read_entries(file());
-    files[stamp.path] = {{"stamp", to_json(stamp)}, {"sha256", sha256}, {"used", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()}};
-    // Keep the most recently used files.
-    while (files.size() > kMaxEntries) {
-        auto oldest = files.begin();
-        for (auto it = files.begin(); it != files.end(); ++it)
-            if (it.value().value("used", int64_t{0}) < oldest.value().value("used", int64_t{0})) oldest = it;
-        files.erase(oldest);
-    }
-    const nlohmann::json out{{"format", kFormat}, {"files", files}};
-    std::ostringstream name;
-    name << file() << "." << ::getpid() << ".tmp";
-    const auto tmp = name.str();
-    {
-        std::ofstream f(tmp, std::ios::trunc);
-        if (!f) return;
-        f << out.dump(1) << '\n';
-        if (!f.flush()) {
-            fs::remove(tmp, ec);
-            return;
-        }
-    }
-    fs::rename(tmp, file(), ec);
-    if (ec) fs::remove(tmp, ec);
+    store_cache_entry(file(), kFormat, stamp.path, {{"stamp", to_json(stamp)}, {"sha256", sha256}}, kMaxEntries);
 }
 
 }  // namespace stylize::detail

@@ -232,6 +232,28 @@ int FeatureExtractor::winograd_layers() const {
     return static_cast<int>(std::count_if(layers_.begin(), layers_.end(), [](const Layer& l) { return l.winograd != nullptr; }));
 }
 
+std::string FeatureExtractor::conv_plan() const {
+    std::string plan;
+    for (const auto& l : layers_)
+        if (l.kind == LayerKind::Conv) plan += l.winograd ? 'w' : 'd';
+    return plan;
+}
+
+void FeatureExtractor::apply_conv_plan(const std::string& plan) {
+    const auto current = conv_plan();
+    if (plan.size() != current.size())
+        throw InvalidArgument("convolution plan '" + plan + "' has " + std::to_string(plan.size()) +
+                              " letters; the model runs " + std::to_string(current.size()) + " conv layers");
+    for (size_t i = 0; i < plan.size(); ++i)
+        if ((plan[i] != 'w' && plan[i] != 'd') || (plan[i] == 'w' && current[i] != 'w'))
+            throw InvalidArgument("convolution plan '" + plan + "': conv layer " + std::to_string(i + 1) +
+                                  " cannot run as '" + std::string(1, plan[i]) + "' here (configured: " + current +
+                                  ")");
+    size_t k = 0;
+    for (auto& l : layers_)
+        if (l.kind == LayerKind::Conv && plan[k++] == 'd') l.winograd.reset();
+}
+
 void FeatureExtractor::release_scratch() const {
     if (scratch_) detail::release_scratch(*scratch_);
 }

@@ -29,6 +29,8 @@
 #include <torch/types.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
+#include "commands/run_command.hpp"
+#include "stylize/conv_calibration.hpp"
 #include "stylize/engine.hpp"
 #include "stylize/fast_training.hpp"
 #include "stylize/image_io.hpp"
@@ -180,7 +182,8 @@ Json timed_record(const FeatureExtractor& model, const BenchArgs& a, const Resul
     const auto layout = a.layout;
     const char* layout_name = layout == Layout::Auto ? "auto" : layout == Layout::ChannelsLast ? "channels-last" : "contiguous";
     return {{"impl", "stylize"}, {"conv_algorithm", model.winograd_layers() > 0 ? "winograd" : "direct"},
-            {"winograd_layers", model.winograd_layers()}, {"layout", layout_name}, {"checkpoint", a.checkpoint},
+            {"winograd_layers", model.winograd_layers()}, {"conv_plan", model.conv_plan()},
+            {"layout", layout_name}, {"checkpoint", a.checkpoint},
             {"size", a.size}, {"height", a.size}, {"width", a.size}, {"threads", a.threads},
             {"precision", to_string(a.precision)}, {"style_loss", a.style_loss}, {"tile", a.tile}, {"tile_halo", a.tile_halo},
             {"evaluations", result.evaluations},
@@ -212,6 +215,9 @@ int timed_run(FeatureExtractor& model, const BenchArgs& a) {
     cfg.layout = a.layout;
     cfg.conv_algorithm = a.conv;
     model.configure(cfg);
+    // auto: the plan the CLI would run (measured once, or remembered).
+    const auto conv = calibrate_convolutions(model, a.size, cli::cache_folder());
+    if (conv.measured) std::fprintf(stderr, "stylize_bench: measured the convolutions in %.1f s\n", conv.seconds);
     const auto o = timed_options(a);
     auto gen = at::detail::createCPUGenerator(a.seed);
     auto content = at::rand({1, 3, a.size, a.size}, gen, at::kFloat);

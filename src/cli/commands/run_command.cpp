@@ -15,6 +15,7 @@
 #include "progress_printer.hpp"
 #include "signals.hpp"
 #include "stylize/errors.hpp"
+#include "stylize/conv_calibration.hpp"
 #include "stylize/model_loader.hpp"
 #include "stylize/process_settings.hpp"
 #include "stylize/runtime_info.hpp"
@@ -73,6 +74,26 @@ std::string executable_path() {
     return ec ? std::string() : p.string();
 }
 
+// The longer side the runs work at (0, the content's own size, counts as 512).
+int64_t largest_size(const std::vector<const StylizeOptions*>& runs) {
+    int64_t side = 0;
+    for (const auto* run : runs) side = std::max<int64_t>(side, run->size > 0 ? run->size : 512);
+    return side;
+}
+
+void describe_conv_plan(const ConvCalibration& c, ConvAlgorithm requested) {
+    if (c.measured)
+        spdlog::info("convolutions at {} px: plan {} ('w' Winograd, 'd' direct), predicted {:.0f} ms per "
+                     "evaluation (all Winograd {:.0f}, all direct {:.0f}); measured in {:.1f} s",
+                     c.side, c.plan, c.plan_ms, c.winograd_ms, c.direct_ms, c.seconds);
+    else if (!c.key.empty())
+        spdlog::debug("convolutions at {} px: plan {} ('w' Winograd, 'd' direct), as measured before on this CPU",
+                      c.side, c.plan);
+    else
+        spdlog::debug("convolutions: plan {} ('w' Winograd, 'd' direct; --conv-algorithm {})", c.plan,
+                      to_string(requested));
+}
+
 }  // namespace
 
 std::string cache_folder() {
@@ -121,8 +142,12 @@ FeatureExtractor load_configured_model(const RunOptions& o, const std::vector<co
         throw InvalidArgument("--precision tf32 needs a CUDA device; on the CPU use fp32 or bf16");
     model.configure(cfg);
     if (cfg.device.is_cuda()) apply_cuda_math_settings(cfg.precision);
-    spdlog::debug("convolutions: {} of them Winograd (--conv-algorithm {})", model.winograd_layers(),
-                  to_string(cfg.conv_algorithm));
+    describe_conv_plan(calibrate_convolutions(model, largest_size(runs), request.cache_dir, [](int64_t side) {
+                           spdlog::info("measuring the faster convolution for each layer at {} px (once for "
+                                        "this CPU, model and size; remembered in the cache folder)",
+                                        side);
+                       }),
+                       cfg.conv_algorithm);
     if (!cfg.device.is_cuda()) {
         __builtin_cpu_init();
         if (cfg.precision == Precision::BF16 && !__builtin_cpu_supports("avx512bf16"))
