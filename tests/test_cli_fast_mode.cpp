@@ -54,6 +54,8 @@ TEST_CASE("stylize train and stylize apply, end to end", "[cli]") {
     CHECK(info["steps"] == 12);
     CHECK(info["styles"][0]["sha256"].get<std::string>().size() == 64);
     CHECK(info["options"]["crop"] == 32);
+    CHECK(info["options"]["style_weight"] == 2.0);  // training's own default (train_command.hpp)
+    CHECK(info["options"]["style_scale"] == 2.0);
 
     SECTION("apply: a folder, names, report, skip-existing, shards; the same bytes twice") {
         auto a = run_cli("apply '" + (dir / "net.pt") + "' '" + (dir / "contents") + "' -O '" + (dir / "out") +
@@ -79,6 +81,33 @@ TEST_CASE("stylize train and stylize apply, end to end", "[cli]") {
         CHECK(fs::exists(dir / "shard/0002-b.jpg"));
         CHECK(fs::exists(dir / "shard/0004-d.jpg"));
         CHECK_FALSE(fs::exists(dir / "shard/0001-a.jpg"));
+    }
+
+    SECTION("apply --precision: bf16 within a few levels of fp32, the same bytes for 1 and 3 threads") {
+        auto apply = [&](const std::string& out, const std::string& extra) {
+            const auto r = run_cli("apply '" + (dir / "net.pt") + "' '" + (dir / "contents/a.png") + "' -O '" +
+                                       (dir / out) + "' --size 48 --report '" + (dir / out) + ".jsonl' " + extra,
+                                   dir);
+            INFO(r.err);
+            REQUIRE(r.code == 0);
+            return load_image(dir / (out + "/a__net.png")).rgb;
+        };
+        const auto fp32 = apply("fp32", "--precision fp32");
+        const auto bf16 = apply("bf16", "--precision bf16 -j 1");
+        const auto bf16_3 = apply("bf16-3", "--precision bf16 -j 3");
+        CHECK(fixtures::read_file(dir / "bf16/a__net.png") == fixtures::read_file(dir / "bf16-3/a__net.png"));
+        CHECK(torch::equal(bf16, bf16_3));
+        CHECK((bf16 - fp32).abs().max().item<double>() <= 4.0 / 255.0 + 1e-6);
+        CHECK_THAT(fixtures::read_file(dir / "fp32.jsonl"), Catch::Contains("\"precision\":\"fp32\""));
+        CHECK_THAT(fixtures::read_file(dir / "bf16.jsonl"), Catch::Contains("\"precision\":\"bf16\""));
+        // auto: the library's choice for this CPU.
+        apply("auto", "");
+        const std::string chosen = to_string(fast_apply_precision(torch::kCPU));
+        CHECK_THAT(fixtures::read_file(dir / "auto.jsonl"), Catch::Contains("\"precision\":\"" + chosen + "\""));
+        const auto bad = run_cli("apply '" + (dir / "net.pt") + "' '" + (dir / "contents/a.png") + "' -O '" +
+                                     (dir / "x") + "' --precision fp16",
+                                 dir);
+        CHECK(bad.code == 2);
     }
 
     SECTION("a run stopped and resumed gives the uninterrupted run's network") {

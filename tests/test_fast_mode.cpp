@@ -13,6 +13,7 @@
 #include "stylize/image_io.hpp"
 #include "stylize/image_ops.hpp"
 #include "stylize/loss_plot.hpp"
+#include "stylize/runtime_info.hpp"
 #include "stylize/transform_net.hpp"
 
 using namespace stylize;
@@ -39,6 +40,11 @@ torch::Tensor fixed_batch() {
     return torch::cat({fixtures::content_image(32, 32), fixtures::content_image(32, 32).flip({2})}, 0);
 }
 
+bool has_native_bf16() {
+    const auto f = stylize::cpu_info().features;
+    return std::find(f.begin(), f.end(), "AVX512_BF16") != f.end();
+}
+
 }  // namespace
 
 TEST_CASE("transformation network: any size in, the same size out, in (0,1), seeded", "[unit]") {
@@ -55,6 +61,29 @@ TEST_CASE("transformation network: any size in, the same size out, in (0,1), see
     CHECK_THROWS_AS(a.forward(torch::rand({1, 3, 15, 40})), InvalidArgument);
     CHECK_THROWS_AS(a.stylize(torch::rand({2, 3, 32, 32})), InvalidArgument);
     CHECK_THROWS_AS(TransformNet::create({0, 1}, 0), InvalidArgument);
+}
+
+TEST_CASE("transformation network: bf16 inference within a few 8-bit levels of fp32, and back", "[unit]") {
+    auto net = TransformNet::create({16, 2}, 3);
+    torch::manual_seed(5);
+    const auto x = torch::rand({1, 3, 37, 50});
+    const auto fp32 = net.stylize(x);
+    CHECK(net.precision() == Precision::FP32);
+    net.set_precision(Precision::BF16);
+    CHECK(net.precision() == Precision::BF16);
+    const auto copy = net;  // copies share the network and its precision
+    CHECK(copy.precision() == Precision::BF16);
+    const auto bf16 = net.stylize(x);
+    CHECK(bf16.scalar_type() == torch::kFloat);
+    REQUIRE(bf16.sizes() == fp32.sizes());
+    const double max_diff = (bf16 - fp32).abs().max().item<double>();
+    CHECK(max_diff > 0);             // it did run in bf16
+    CHECK(max_diff < 4.0 / 255.0);   // 2-5 levels of 255 at 512 px on a trained network
+    CHECK(torch::equal(net.stylize(x), bf16));
+    // Back to fp32: the original weights, the same bytes as before.
+    net.set_precision(Precision::FP32);
+    CHECK(torch::equal(net.stylize(x), fp32));
+    CHECK(fast_apply_precision(torch::kCPU) == (has_native_bf16() ? Precision::BF16 : Precision::FP32));
 }
 
 TEST_CASE("transformation network: saved as TorchScript with metadata, loaded the same", "[unit]") {

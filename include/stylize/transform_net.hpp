@@ -17,6 +17,8 @@
 
 #include <torch/types.h>
 
+#include "stylize/options.hpp"
+
 namespace stylize {
 
 /// The network's shape.
@@ -65,6 +67,16 @@ public:
     void to(torch::Device device);
     torch::Device device() const;
 
+    /// Runs forward() in `precision` from now on (copies share the
+    /// network, and so this setting). BF16 keeps the convolutions' weights
+    /// and the activations in bfloat16 (input, instance-norm parameters, the
+    /// last sigmoid and the output stay fp32): for inference only, about
+    /// 2x faster on a CPU with AVX512_BF16, within a few 8-bit levels of
+    /// fp32 (docs/BENCHMARKS.md, Fast mode). FP32 (the default) is what
+    /// training needs; TF32 counts as FP32.
+    void set_precision(Precision precision);
+    Precision precision() const;
+
     /// Opaque: the TorchScript module, kept out of this header (torch/script.h is heavy).
     struct Module;
 
@@ -75,5 +87,10 @@ private:
     TransformNetSpec spec_;
     std::string info_;
 };
+
+/// The precision `stylize apply` runs a network in unless told: BF16 on a
+/// CPU with native bfloat16 instructions (AVX512_BF16, which the AMX CPUs
+/// have too), FP32 elsewhere (emulated bfloat16 is slower) and on CUDA.
+Precision fast_apply_precision(torch::Device device);
 
 }  // namespace stylize

@@ -1,7 +1,9 @@
 #include "stylize/transform_net.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include <ATen/ATen.h>
@@ -11,6 +13,7 @@
 
 #include "io/atomic_write.hpp"
 #include "stylize/errors.hpp"
+#include "stylize/runtime_info.hpp"
 
 namespace stylize {
 namespace {
@@ -51,9 +54,17 @@ std::vector<std::string> parameter_names(const ConvShape& c) {
 // multiple of 4, the network's total stride, and the output cropped back.
 std::string forward_source(const TransformNetSpec& s) {
     std::string src = R"(
+def pad(self, x, k: int):
+    if x.element_size() == 2:
+        # bfloat16 (set_precision): the same reflection, by slices; LibTorch 1.13's CPU
+        # reflection_pad2d has no bfloat16 kernel.
+        x = torch.cat([x[:, :, 1:k + 1].flip([2]), x, x[:, :, -k - 1:-1].flip([2])], 2)
+        return torch.cat([x[:, :, :, 1:k + 1].flip([3]), x, x[:, :, :, -k - 1:-1].flip([3])], 3)
+    return torch.reflection_pad2d(x, [k, k, k, k])
+
 def layer(self, x, w, g, b, stride: int, relu: bool):
     k = w.size(2) // 2
-    x = torch.reflection_pad2d(x, [k, k, k, k])
+    x = self.pad(x, k)
     x = torch.conv2d(x, w, None, [stride, stride])
     x = torch.instance_norm(x, g, b, None, None, True, 0.1, 1e-5, False)
     if relu:
@@ -71,7 +82,7 @@ def forward(self, x):
     pw = (4 - w % 4) % 4
     if ph > 0 or pw > 0:
         x = torch.reflection_pad2d(x, [0, pw, 0, ph])
-    y = (x - 0.5) * 2.0
+    y = ((x - 0.5) * 2.0).to(self.down1_w.dtype)
     y = self.layer(y, self.down1_w, self.down1_g, self.down1_b, 1, True)
     y = self.layer(y, self.down2_w, self.down2_g, self.down2_b, 2, True)
     y = self.layer(y, self.down3_w, self.down3_g, self.down3_b, 2, True)
@@ -83,8 +94,8 @@ def forward(self, x):
     }
     src += R"(    y = self.up(y, self.up1_w, self.up1_g, self.up1_b)
     y = self.up(y, self.up2_w, self.up2_g, self.up2_b)
-    y = torch.reflection_pad2d(y, [4, 4, 4, 4])
-    y = torch.sigmoid(torch.conv2d(y, self.out_w, self.out_bias))
+    y = self.pad(y, 4)
+    y = torch.sigmoid(torch.conv2d(y, self.out_w, self.out_bias).float())
     return y[:, :, :h, :w]
 )";
     return src;
@@ -103,13 +114,15 @@ void check_spec(const TransformNetSpec& s) {
 // TransformNet share one network, as they did when the member was the module.
 struct TransformNet::Module {
     torch::jit::Module m;
+    std::map<std::string, torch::Tensor> fp32;  ///< the weights set_precision(BF16) replaced
+    Precision precision = Precision::FP32;
 };
 
 namespace {
 
 std::shared_ptr<TransformNet::Module> build(const TransformNetSpec& spec,
                                             const std::vector<std::pair<std::string, torch::Tensor>>& params) {
-    auto out = std::make_shared<TransformNet::Module>(TransformNet::Module{torch::jit::Module("StylizeTransformNet")});
+    auto out = std::make_shared<TransformNet::Module>(TransformNet::Module{torch::jit::Module("StylizeTransformNet"), {}, Precision::FP32});
     for (const auto& [name, t] : params) out->m.register_parameter(name, t, false);
     out->m.define(forward_source(spec));
     return out;
@@ -229,6 +242,36 @@ std::vector<std::pair<std::string, torch::Tensor>> TransformNet::named_parameter
 }
 
 void TransformNet::to(torch::Device device) { module_->m.to(device); }
+
+void TransformNet::set_precision(Precision precision) {
+    if (precision == Precision::TF32) precision = Precision::FP32;  // CUDA's matmul setting, not a storage type
+    if (precision == module_->precision) return;
+    // The convolutions' weights and the output's bias; the instance norms'
+    // scale and shift stay fp32 (ATen's bfloat16 batch norm takes them so).
+    // The fp32 originals are kept, so going back to FP32 loses nothing.
+    for (const auto& c : conv_shapes(spec_))
+        for (const auto& n : parameter_names(c)) {
+            if (n != c.name + "_w" && n != c.name + "_bias") continue;
+            if (precision == Precision::BF16) {
+                const auto t = module_->m.attr(n).toTensor();
+                module_->fp32[n] = t;
+                module_->m.setattr(n, t.detach().to(torch::kBFloat16));
+            } else {
+                module_->m.setattr(n, module_->fp32.at(n));
+            }
+        }
+    if (precision == Precision::FP32) module_->fp32.clear();
+    module_->precision = precision;
+}
+
+Precision TransformNet::precision() const { return module_->precision; }
+
+Precision fast_apply_precision(torch::Device device) {
+    if (!device.is_cpu()) return Precision::FP32;
+    const auto features = cpu_info().features;
+    return std::find(features.begin(), features.end(), "AVX512_BF16") != features.end() ? Precision::BF16
+                                                                                        : Precision::FP32;
+}
 
 torch::Device TransformNet::device() const { return module_->m.attr("down1_w").toTensor().device(); }
 

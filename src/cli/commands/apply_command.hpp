@@ -24,6 +24,7 @@ struct ApplyOptions {
     int bit_depth = settings::bit_depth.fallback;
     int jpeg_quality = settings::jpeg_quality.fallback;
     int64_t max_pixels = 64LL * 1024 * 1024;
+    std::string precision = "auto";  ///< auto|fp32|bf16 (auto: fast_apply_precision)
     RunOptions run;  ///< --device (in run.job.engine), --threads, -q, -v
 };
 

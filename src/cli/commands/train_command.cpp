@@ -124,6 +124,7 @@ void setup_train_command(CLI::App& app, TrainOptions& o) {
     app.add_option("--log-every", o.log_every, "Steps between progress lines")->capture_default_str()->group(t);
     app.add_option("--log-dir", o.log_dir, "Folder for loss.csv, loss.png, validation images and checkpoint.pt "
                    "(default: OUTPUT's name + -training)")->group(t);
+    o.run.job.engine.style_weight = kTrainStyleWeight;  // before binding: --help shows it
     bind_loss_options(app, o.run.job);
     const std::string run = "Model and device";
     app.add_option("-m,--model", o.run.model, "TorchScript VGG19 file (as for the main command)")->group(run);
