@@ -35,7 +35,10 @@ int fast_video(VideoOptions& o) {
     apply_threads(o.run.threads);
     install_memory_policy(o.run.memory_policy);
     auto net = TransformNet::load(o.fast_model);
-    net.to(resolve_device(opt.device));
+    const auto device = resolve_device(opt.device);
+    net.to(device);
+    // As `stylize apply --precision auto` (--precision here is the optimisation's).
+    net.set_precision(fast_apply_precision(device));
     install_signal_handlers();
     const auto [out_h, out_w] = output_size(info.height, info.width, opt.size);
     FrameOutput output(o, out_w, out_h, fps);
