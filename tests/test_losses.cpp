@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/types.h>
 
+#include "loss/gram_products.hpp"
 #include "stylize/losses.hpp"
 
 using namespace stylize;
@@ -71,4 +74,47 @@ TEST_CASE("normalize_gradient scales the gradient to unit L1 norm", "[unit]") {
     auto y = torch::randn({4}, torch::requires_grad());
     (normalize_gradient(y) * 3.0).sum().backward();
     CHECK(torch::allclose(y.grad(), torch::full({4}, 0.25)));
+}
+
+TEST_CASE("Gram products split into fixed blocks match BLAS and give the same bytes on 1 to 3 threads", "[unit]") {
+    // Blocks depend on the shape only: enough work each, at least 512 pixels
+    // each, at most 64 (the partial products are C x C each).
+    CHECK(gram_block_count(64, 262144) == 64);  // relu1_1 at 512 px
+    CHECK(gram_block_count(512, 4096) == 8);    // relu4_1 at 512 px: 512 pixels each
+    CHECK(gram_block_count(512, 1024) == 2);
+    CHECK(gram_block_count(512, 256) == 1);
+    CHECK(gram_block_count(3, 1000000) == 1);  // too little work to split
+    const int saved = at::get_num_threads();
+    for (const auto& shape : std::vector<std::pair<int64_t, int64_t>>{{64, 40000}, {256, 3000}, {96, 700}}) {
+        torch::manual_seed(static_cast<uint64_t>(shape.second));
+        const auto f = torch::randn({shape.first, shape.second});
+        const auto s = torch::randn({shape.first, shape.first});
+        // Both layouts the losses hand over: (C,K) rows and a channels-last view.
+        const auto f_cl = torch::randn({shape.second, shape.first}).t();
+        INFO("C " << shape.first << ", K " << shape.second);
+        std::vector<torch::Tensor> first;
+        for (int threads : {1, 2, 3}) {
+            at::set_num_threads(threads);
+            const auto g = gram_product(f), g_cl = gram_product(f_cl);
+            auto sf = at::empty_like(f);
+            left_product_out(sf, s, f);
+            auto sf_cl = torch::empty({shape.second, shape.first}).t();
+            left_product_out(sf_cl, s, f_cl);
+            CHECK(sf_cl.stride(0) == 1);  // written in place, in its layout
+            const std::vector<torch::Tensor> got{g, g_cl, sf, sf_cl};
+            if (first.empty()) {
+                first = got;
+                CHECK(torch::allclose(g, at::mm(f, f.t()), 1e-4, 1e-2));
+                CHECK(torch::allclose(g_cl, at::mm(f_cl, f_cl.t()), 1e-4, 1e-2));
+                CHECK(torch::allclose(sf, at::mm(s, f), 1e-4, 1e-3));
+                CHECK(torch::allclose(sf_cl, at::mm(s, f_cl), 1e-4, 1e-3));
+            } else {
+                for (size_t i = 0; i < got.size(); ++i) {
+                    INFO("product " << i << ", " << threads << " threads");
+                    CHECK(torch::equal(got[i], first[i]));
+                }
+            }
+        }
+    }
+    at::set_num_threads(saved);
 }

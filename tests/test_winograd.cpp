@@ -1,4 +1,5 @@
 // Channel-blocked layout and oneDNN Winograd convolutions, against ATen's.
+#include <algorithm>
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
@@ -134,6 +135,54 @@ TEST_CASE("Winograd extractor gives the direct extractor's features and gradient
     cfg.conv_algorithm = ConvAlgorithm::Auto;
     wino.configure(cfg);
     CHECK(wino.winograd_layers() == 0);
+}
+
+TEST_CASE("Winograd kernels get the same work schedule whatever the thread count", "[unit]") {
+    // oneDNN picks the schedule and blocking from the thread count at
+    // creation, and they differ in rounding; the scratchpad a shape asks for
+    // tells the schedules apart (one thread's 64 -> 128 layer at 64x64
+    // pixels asked for 14.5 MB here, two threads' for 8.4 MB).
+    if (!winograd_supported()) {
+        WARN("no oneDNN Winograd kernels in this build or on this CPU: not tested here");
+        return;
+    }
+    torch::manual_seed(5);
+    const int saved = at::get_num_threads();
+    for (const auto& layer : std::vector<std::pair<int64_t, int64_t>>{{64, 64}, {64, 128}, {128, 128}, {128, 256}}) {
+        const stylize::detail::WinogradConv conv(torch::randn({layer.second, layer.first, 3, 3}),
+                                                 torch::zeros({layer.second}), stylize::detail::make_scratch_arena());
+        for (int side : {32, 48, 64, 80, 96, 128, 136, 256}) {
+            std::vector<size_t> bytes;
+            for (int threads : {1, 2, 3, 4, 8}) {
+                at::set_num_threads(threads);
+                bytes.push_back(conv.scratchpad_bytes(side, side));
+            }
+            INFO(layer.first << " -> " << layer.second << " channels at " << side << " px: scratchpad bytes "
+                             << bytes[0] << " " << bytes[1] << " " << bytes[2] << " " << bytes[3] << " " << bytes[4]);
+            CHECK(std::all_of(bytes.begin(), bytes.end(), [&](size_t b) { return b == bytes[0]; }));
+        }
+    }
+    // And the bytes of the 64 -> 128 layer at 80x80 pixels (a 160 px run),
+    // whose schedule for 4 threads differed from that for 1 to 3 on the AMD
+    // EPYC (there without changing these bytes; whole runs at 160 px did
+    // change, docs/BENCHMARKS.md).
+    const stylize::detail::WinogradConv conv(torch::randn({128, 64, 3, 3}) * 0.05, torch::randn({128}) * 0.1,
+                                             stylize::detail::make_scratch_arena());
+    const auto x = torch::rand({1, 64, 80, 80});
+    const auto g = torch::randn({1, 128, 80, 80});
+    std::vector<torch::Tensor> first;
+    for (int threads : {1, 2, 4, 8}) {
+        at::set_num_threads(threads);
+        auto xb = stylize::detail::to_blocked(x).requires_grad_(true);
+        const auto y = conv(xb, true);
+        (y * stylize::detail::to_blocked(g)).sum().backward();
+        const std::vector<torch::Tensor> got{y.detach(), xb.grad()};
+        if (first.empty()) first = got;
+        INFO(threads << " threads");
+        CHECK(torch::equal(got[0], first[0]));
+        CHECK(torch::equal(got[1], first[1]));
+    }
+    at::set_num_threads(saved);
 }
 
 TEST_CASE("Winograd and direct extractors give the same bytes for 1, 2 and 3 threads at every size", "[model]") {

@@ -4,6 +4,7 @@
 #include <torch/autograd.h>
 
 #include "loss/fixed_order_sum.hpp"
+#include "loss/gram_products.hpp"
 
 namespace stylize {
 
@@ -19,20 +20,14 @@ torch::Tensor as_matrix(const torch::Tensor& features) {
 // the gradient reaching the network needs no layout change): (C,HW) = S F
 // for NCHW, (HW,C) = F^T S^T for channels-last.
 torch::Tensor product_in_layout(const torch::Tensor& s, const torch::Tensor& features) {
-    const auto f = as_matrix(features);
     auto out = at::empty_like(features);  // keeps the memory format
     auto o = as_matrix(out);
-    if (o.is_contiguous()) {
-        at::mm_out(o, s, f);
-    } else {
-        auto ot = o.t();
-        at::mm_out(ot, f.t(), s.t());
-    }
+    left_product_out(o, s, as_matrix(features));
     return out;
 }
 
 // F F^T / HW of a (C, HW) matrix: the Gram matrix, the second moment.
-torch::Tensor second_moment(const torch::Tensor& f) { return at::mm(f, f.t()).div_(static_cast<double>(f.size(1))); }
+torch::Tensor second_moment(const torch::Tensor& f) { return gram_product(f).div_(static_cast<double>(f.size(1))); }
 
 // The gradient reaching the features from a gradient g of F F^T / HW:
 // (g + g^T) F / HW, in the features' own layout.

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
@@ -11,6 +13,8 @@
 #include "model/blocked_layout.hpp"
 
 #ifdef STYLIZE_HAVE_ONEDNN
+#include <dlfcn.h>
+
 #include <oneapi/dnnl/dnnl.hpp>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
@@ -29,6 +33,45 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
+
+// oneDNN (OpenMP runtime) chooses the Winograd kernels' work schedule and
+// blocking from the number of threads when a primitive is created: at some
+// shapes one thread gets one schedule and two threads another (seen in the
+// scratchpad sizes they ask for), and the schedules round differently. So
+// the primitives are always created as if for every core of the machine,
+// whatever the run's thread count, and run on at most that many (the
+// per-thread scratch is sized for it): the same bytes for any thread count,
+// at no cost at the default of one thread per core. The thread count is
+// OpenMP's per-thread setting, changed for the calling thread only and
+// restored; found at run time in the OpenMP library oneDNN already loaded.
+int schedule_threads() {
+    static const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return cores;
+}
+
+class OpenMpThreads {
+public:
+    explicit OpenMpThreads(int want) {
+        static const auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+        static const auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+        if (!get || !set) return;
+        saved_ = get();
+        if (want <= 0) want = std::min(saved_, schedule_threads());  // run: at most the schedule's
+        if (want != saved_) {
+            set_ = set;
+            set_(want);
+        }
+    }
+    ~OpenMpThreads() {
+        if (set_) set_(saved_);
+    }
+    OpenMpThreads(const OpenMpThreads&) = delete;
+    OpenMpThreads& operator=(const OpenMpThreads&) = delete;
+
+private:
+    int saved_ = 0;
+    void (*set_)(int) = nullptr;
+};
 
 memory::desc blocked_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
     return memory::desc({n, c, h, w}, dt::f32, tag::nChw16c);
@@ -80,6 +123,7 @@ memory weights_in(const memory::desc& want, const torch::Tensor& weight, const d
 std::shared_ptr<const Primitives> make_primitives(const dnnl::engine& engine, const torch::Tensor& weight,
                                                   const torch::Tensor& bias, memory& reordered, int64_t n,
                                                   int64_t h, int64_t w) {
+    std::optional<OpenMpThreads> schedule(std::in_place, schedule_threads());
     const int64_t out_c = weight.size(0), in_c = weight.size(1);
     auto p = std::make_shared<Primitives>();
     p->engine = engine;
@@ -101,6 +145,7 @@ std::shared_ptr<const Primitives> make_primitives(const dnnl::engine& engine, co
     p->forward = dnnl::convolution_forward(fpd);
     p->forward_relu = dnnl::convolution_forward(fpd_relu);
     p->backward = dnnl::convolution_backward_data(bpd);
+    schedule.reset();  // the weight copies below run on the caller's threads
     const auto weights_for = [&](const memory::desc& want) {
         if (!reordered || reordered.get_desc() != want) reordered = weights_in(want, weight, engine);
         return reordered;
@@ -163,6 +208,7 @@ struct WinogradBackward : public torch::autograd::Node {
         dnnl::stream stream(prims->engine);
         memory diff_dst(prims->dst, prims->engine, g.data_ptr()), diff_src(prims->src, prims->engine, dx.data_ptr());
         std::lock_guard<std::mutex> lock(arena->mutex);
+        const OpenMpThreads at_most(0);
         prims->backward.execute(stream, {{DNNL_ARG_DIFF_DST, diff_dst},
                                          {DNNL_ARG_WEIGHTS, prims->backward_weights},
                                          {DNNL_ARG_DIFF_SRC, diff_src},
@@ -226,6 +272,7 @@ WinogradConv::WinogradConv(const torch::Tensor& weight, const torch::Tensor& bia
 }
 
 size_t WinogradConv::scratchpad_bytes(int64_t h, int64_t w) const {
+    const OpenMpThreads schedule(schedule_threads());
     const int64_t out_c = state_->weight.size(0), in_c = state_->weight.size(1);
     const auto src = blocked_desc(1, in_c, h, w), dst = blocked_desc(1, out_c, h, w);
     const memory::desc weights({out_c, in_c, 3, 3}, dt::f32, tag::any);
@@ -257,6 +304,7 @@ torch::Tensor WinogradConv::operator()(const torch::Tensor& x5_in, bool relu) co
         auto& arena = *state_->arena;
         std::lock_guard<std::mutex> lock(arena.mutex);
         const auto scratch = arena.get(relu ? prims->forward_relu_scratch : prims->forward_scratch, prims->engine);
+        const OpenMpThreads at_most(0);
         (relu ? prims->forward_relu : prims->forward)
             .execute(stream, {{DNNL_ARG_SRC, src},
                               {DNNL_ARG_WEIGHTS, prims->forward_weights},
