@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Makes the models the tests use, into a folder given on the command line:
-tiny.pt (narrow VGG19, width/8, via scripts/export_vgg19.py), nometa.pt (the
+tiny.pt (narrow VGG19, width/8, via scripts/export_vgg19.py), vgg19.pt (full
+width, random weights, seed 1), nometa.pt (the
 same without metadata), notvgg.pt (a TorchScript module that is not a
 conv/relu stack), nan.pt (NaN weights), corrupt.pt (a truncated archive),
 badhash.pt and edited.pt (recorded parameter SHA-256 does not match)."""
@@ -19,6 +20,11 @@ export = os.path.join(here, "..", "scripts", "export_vgg19.py")
 tiny = os.path.join(out, "tiny.pt")
 subprocess.check_call([sys.executable, export, "--weights", "random", "--seed", "1",
                        "--width-divisor", "8", "-o", tiny], stderr=subprocess.DEVNULL)
+
+# Full width (80 MB, a few seconds): for the checks that need VGG19's real
+# layer shapes, such as oneDNN's Winograd work schedules.
+subprocess.check_call([sys.executable, export, "--weights", "random", "--seed", "1",
+                       "-o", os.path.join(out, "vgg19.pt")], stderr=subprocess.DEVNULL)
 
 m = torch.jit.load(tiny)
 torch.jit.save(m, os.path.join(out, "nometa.pt"))
