@@ -78,12 +78,13 @@ TEST_CASE("normalize_gradient scales the gradient to unit L1 norm", "[unit]") {
 
 TEST_CASE("Gram products split into fixed blocks match BLAS and give the same bytes on 1 to 3 threads", "[unit]") {
     // Blocks depend on the shape only: enough work each, at least 512 pixels
-    // each, at most 64 (the partial products are C x C each).
+    // each, at most 64, and at most 16 MB of C x C partial products.
     CHECK(gram_block_count(64, 262144) == 64);  // relu1_1 at 512 px
     CHECK(gram_block_count(512, 4096) == 8);    // relu4_1 at 512 px: 512 pixels each
     CHECK(gram_block_count(512, 1024) == 2);
     CHECK(gram_block_count(512, 256) == 1);
     CHECK(gram_block_count(3, 1000000) == 1);  // too little work to split
+    CHECK(gram_block_count(512, 65536) == 16);  // relu4_1 at 2048 px: 16 MB of partial products at most
     const int saved = at::get_num_threads();
     for (const auto& shape : std::vector<std::pair<int64_t, int64_t>>{{64, 40000}, {256, 3000}, {96, 700}}) {
         torch::manual_seed(static_cast<uint64_t>(shape.second));

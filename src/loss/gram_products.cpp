@@ -12,6 +12,7 @@ namespace {
 constexpr int64_t kGramBlockWork = int64_t(1) << 24;  // multiply-adds, a few ms
 constexpr int64_t kMinGramWidth = 512;
 constexpr int64_t kMaxGramBlocks = 64;
+constexpr int64_t kMaxPartialBytes = int64_t(16) << 20;  // all blocks' C x C products together
 constexpr int64_t kProductWidth = 512;  // columns of S F per block
 
 // a x b for a (M,K) and b (K,N), into out (M,N), any of the strides BLAS
@@ -30,7 +31,8 @@ void product_into(torch::Tensor out, const torch::Tensor& a, const torch::Tensor
 int64_t gram_block_count(int64_t channels, int64_t pixels) {
     const int64_t by_work = channels * channels * pixels / kGramBlockWork;
     const int64_t by_width = pixels / kMinGramWidth;
-    return std::max<int64_t>(1, std::min({by_work, by_width, kMaxGramBlocks}));
+    const int64_t by_memory = kMaxPartialBytes / std::max<int64_t>(1, channels * channels * 4);
+    return std::max<int64_t>(1, std::min({by_work, by_width, by_memory, kMaxGramBlocks}));
 }
 
 // The blocks run on OpenMP's threads, which do not share the caller's

@@ -17,8 +17,8 @@
 namespace stylize {
 
 /// How many pixel blocks F F^T is split into for C channels and K pixels:
-/// enough work per block to be worth a thread, at least kMinGramWidth pixels
-/// each, and at most kMaxGramBlocks (the partials are C*C floats each).
+/// enough work per block to be worth a thread, at least 512 pixels each, at
+/// most 64 blocks, and at most 16 MB of partial products (C*C floats each).
 int64_t gram_block_count(int64_t channels, int64_t pixels);
 
 /// F F^T of a (C,K) matrix (any strides BLAS reads: (K,1) or (1,C)).
