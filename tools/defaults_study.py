@@ -92,6 +92,31 @@ def make_graphic(path, w=640, h=640, seed=3):
     Image.fromarray((img * 255).astype(np.uint8)).save(path)
 
 
+def study_judge(path):
+    """The judge network (VGG19, random weights, seed 1), exported if missing."""
+    if not os.path.exists(path):
+        subprocess.run([sys.executable, os.path.join(REPO, "scripts", "export_vgg19.py"), "--weights", "random",
+                        "--seed", "1", "-o", path], check=True)
+    return Judge(path)
+
+
+def find_image(name, kind, images, out):
+    """A study image by name: the made ones (deep_field, graphic) are drawn
+    into `out` once; the others are looked up in `images`/{kind,content,style}."""
+    made = {"deep_field": make_deep_field, "graphic": make_graphic}
+    if name in made:
+        p = os.path.join(out, name + ".png")
+        if not os.path.exists(p):
+            made[name](p)
+        return p
+    for k in (kind, "content", "style"):
+        for ext in (".jpg", ".png"):
+            p = os.path.join(images, k, name + ext)
+            if os.path.exists(p):
+                return p
+    raise SystemExit(f"no image {name} in {images}")
+
+
 def luminance(img):
     return 0.299 * img[:, 0:1] + 0.587 * img[:, 1:2] + 0.114 * img[:, 2:3]
 
@@ -146,26 +171,9 @@ def main():
     ap.add_argument("--extra", default="", help="more stylize options for every run (e.g. an old binary's)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    if not os.path.exists(args.judge):
-        subprocess.run([sys.executable, os.path.join(REPO, "scripts", "export_vgg19.py"), "--weights", "random",
-                        "--seed", "1", "-o", args.judge], check=True)
-    judge = Judge(args.judge)
-    made = {"deep_field": make_deep_field, "graphic": make_graphic}
-
-    def find(name, kind):
-        if name in made:
-            p = os.path.join(args.out, name + ".png")
-            if not os.path.exists(p):
-                made[name](p)
-            return p
-        for k in (kind, "content", "style"):
-            for ext in (".jpg", ".png"):
-                p = os.path.join(args.images, k, name + ext)
-                if os.path.exists(p):
-                    return p
-        raise SystemExit(f"no image {name} in {args.images}")
-
-    pairs = [(find(c, "content"), find(s, "style")) for c, s in (p.split(":") for p in args.pairs.split(","))]
+    judge = study_judge(args.judge)
+    pairs = [(find_image(c, "content", args.images, args.out), find_image(s, "style", args.images, args.out))
+             for c, s in (p.split(":") for p in args.pairs.split(","))]
     configs = args.configs.split(",")
     extra = args.extra.split() if args.extra else []
     # Calibration: seconds per evaluation of each configuration at this size.

@@ -25,8 +25,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from defaults_study import PAIRS, make_graphic, ssim_y  # noqa: E402
-from style_loss_study import Judge, judge_output, load, make_deep_field  # noqa: E402
+from defaults_study import PAIRS, find_image, ssim_y, study_judge  # noqa: E402
+from style_loss_study import judge_output, load  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAYS = {"fp32": [], "direct": ["--conv-algorithm", "direct"], "bf16": ["--precision", "bf16"]}
@@ -50,30 +50,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    if not os.path.exists(args.judge):
-        subprocess.run([sys.executable, os.path.join(REPO, "scripts", "export_vgg19.py"), "--weights", "random",
-                        "--seed", "1", "-o", args.judge], check=True)
-    judge = Judge(args.judge)
-    made = {"deep_field": make_deep_field, "graphic": make_graphic}
-
-    def find(name, kind):
-        if name in made:
-            p = os.path.join(args.out, name + ".png")
-            if not os.path.exists(p):
-                made[name](p)
-            return p
-        for k in (kind, "content", "style"):
-            for ext in (".jpg", ".png"):
-                p = os.path.join(args.images, k, name + ext)
-                if os.path.exists(p):
-                    return p
-        raise SystemExit(f"no image {name} in {args.images}")
+    judge = study_judge(args.judge)
 
     rows = []
     with open(os.path.join(args.out, "results.jsonl"), "w") as log:
         for pair in args.pairs.split(","):
             c_name, s_name = pair.split(":")
-            content, style = find(c_name, "content"), find(s_name, "style")
+            content = find_image(c_name, "content", args.images, args.out)
+            style = find_image(s_name, "style", args.images, args.out)
             outs = {}
             for way, opts in WAYS.items():
                 out = os.path.join(args.out, f"{c_name}__{s_name}__{way}.png")
