@@ -92,6 +92,16 @@ def make_graphic(path, w=640, h=640, seed=3):
     Image.fromarray((img * 255).astype(np.uint8)).save(path)
 
 
+def add_study_arguments(ap):
+    """The options every study over the pairs shares: pairs, images, binary,
+    model, judge and threads."""
+    ap.add_argument("--pairs", default=PAIRS)
+    ap.add_argument("--images", default=os.path.join(REPO, "..", "shared", "images"))
+    ap.add_argument("--exe", default=os.path.join(REPO, "build", "stylize"))
+    ap.add_argument("--model", default=os.path.join(REPO, "models", "vgg19-random.pt"))
+    ap.add_argument("--judge", default=os.path.join(REPO, "models", "vgg19-random-seed1.pt"))
+    ap.add_argument("--threads", type=int, default=2)
+
 def study_judge(path):
     """The judge network (VGG19, random weights, seed 1), exported if missing."""
     if not os.path.exists(path):
@@ -160,12 +170,7 @@ def main():
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--budget", type=int, default=150, help="evaluations of the default whose time every config gets")
     ap.add_argument("--configs", default=",".join(CONFIGS))
-    ap.add_argument("--pairs", default=PAIRS)
-    ap.add_argument("--images", default=os.path.join(REPO, "..", "shared", "images"))
-    ap.add_argument("--exe", default=os.path.join(REPO, "build", "stylize"))
-    ap.add_argument("--model", default=os.path.join(REPO, "models", "vgg19-random.pt"))
-    ap.add_argument("--judge", default=os.path.join(REPO, "models", "vgg19-random-seed1.pt"))
-    ap.add_argument("--threads", type=int, default=2)
+    add_study_arguments(ap)
     ap.add_argument("--budget-seconds", type=float, default=0,
                     help="seconds per run instead of calibrating --budget evaluations of the first config")
     ap.add_argument("--extra", default="", help="more stylize options for every run (e.g. an old binary's)")

@@ -25,7 +25,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from defaults_study import PAIRS, find_image, ssim_y, study_judge  # noqa: E402
+from defaults_study import add_study_arguments, find_image, ssim_y, study_judge  # noqa: E402
 from style_loss_study import judge_output, load  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,12 +42,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "out", "precision"))
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("-n", "--evaluations", type=int, default=150)
-    ap.add_argument("--pairs", default=PAIRS)
-    ap.add_argument("--images", default=os.path.join(REPO, "..", "shared", "images"))
-    ap.add_argument("--exe", default=os.path.join(REPO, "build", "stylize"))
-    ap.add_argument("--model", default=os.path.join(REPO, "models", "vgg19-random.pt"))
-    ap.add_argument("--judge", default=os.path.join(REPO, "models", "vgg19-random-seed1.pt"))
-    ap.add_argument("--threads", type=int, default=2)
+    add_study_arguments(ap)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     judge = study_judge(args.judge)
