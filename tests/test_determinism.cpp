@@ -1,6 +1,8 @@
 // The determinism contract (docs/guides/batch-and-ci.md): the same bytes whatever
 // the thread count, and with --reproducible whatever instruction sets the
 // libraries are allowed.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
@@ -8,6 +10,7 @@
 
 #include "fixtures.hpp"
 #include "stylize/image_io.hpp"
+#include "stylize/runtime_info.hpp"
 
 using fixtures::run_cli;
 using fixtures::TempDir;
@@ -102,6 +105,30 @@ TEST_CASE("determinism: --reproducible gives the same bytes under other instruct
     CHECK(sidecar["options"]["reproducible"] == true);
     CHECK(sidecar["options"]["conv_algorithm"] == "direct");
     CHECK(sidecar["options"]["instruction_set_caps"].get<std::string>().find("AVX2") != std::string::npos);
+}
+
+TEST_CASE("determinism: bf16 gives the same bytes for 1 and 3 threads, and --reproducible refuses it", "[cli]") {
+    const auto features = stylize::cpu_info().features;
+    if (std::find(features.begin(), features.end(), "AVX-512") == features.end()) {
+        WARN("no AVX-512: bf16 runs on ATen's own kernels here, outside the contract");
+        return;
+    }
+    Job job;
+    for (int threads : {1, 3}) {
+        const auto r = run_cli(job.args("b" + std::to_string(threads) + ".png",
+                                        "--precision bf16 -j " + std::to_string(threads)),
+                               job.dir);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+    }
+    const auto one = job.bytes("b1.png");
+    REQUIRE(!one.empty());
+    CHECK(job.bytes("b3.png") == one);
+    // --reproducible caps oneDNN at AVX2, which has no bf16 kernels: one
+    // clear usage error instead of oneDNN's.
+    const auto r = run_cli(job.args("r.png", "--precision bf16 --reproducible"), job.dir);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("capped below AVX-512") != std::string::npos);
 }
 
 TEST_CASE("determinism: every style loss, with regions, gives the same bytes for 1 and 3 threads", "[cli]") {

@@ -15,7 +15,7 @@
 namespace stylize {
 
 namespace detail {
-class WinogradConv;
+class OneDnnConv;
 struct ScratchArena;
 }
 
@@ -24,13 +24,17 @@ enum class LayerKind { Conv, Relu, Pool };
 struct Layer {
     std::string name;  ///< conv1_1, relu1_1, pool1, ...
     LayerKind kind;
-    torch::Tensor weight, bias;  ///< Conv only
+    torch::Tensor weight, bias;  ///< Conv only: in the run's precision; fp32 where `bf16` holds its own copies
     int padding = 0;             ///< Conv only
     int pool_kernel = 2, pool_stride = 2;  ///< Pool only
     bool channels_last = false;  ///< Conv only: memory format this layer runs in
     /// Conv only: set by configure() when this layer runs as a oneDNN
     /// Winograd convolution (see ConvAlgorithm).
-    std::shared_ptr<const detail::WinogradConv> winograd = nullptr;
+    std::shared_ptr<const detail::OneDnnConv> winograd = nullptr;
+    /// Conv only: set by configure() when this layer runs on oneDNN's bf16
+    /// kernels through stylize's own primitives (bf16 on a CPU that has
+    /// them: weights converted once, activations channels-last throughout).
+    std::shared_ptr<const detail::OneDnnConv> bf16 = nullptr;
 };
 
 /// Memory format of the activations. Auto: channels-last for convolutions
@@ -149,7 +153,7 @@ private:
     ExtractorConfig config_;
     torch::Tensor mean_, inv_std_;
     std::vector<torch::Tensor> master_weights_, master_biases_;  ///< per layer, fp32 CPU, as loaded
-    std::shared_ptr<detail::ScratchArena> scratch_;  ///< shared by the Winograd layers
+    std::shared_ptr<detail::ScratchArena> scratch_;  ///< shared by the oneDNN layers
 };
 
 /// Names conv/relu/pool layers VGG-style from their kinds in order. Throws

@@ -6,7 +6,7 @@
 #include "loss/style_statistic.hpp"
 #include "stylize/network_shape.hpp"
 #include "stylize/tiling.hpp"
-#include "model/winograd_conv.hpp"
+#include "model/onednn_conv.hpp"
 
 namespace stylize {
 
@@ -25,12 +25,20 @@ double network_bytes(const FeatureExtractor& model, int64_t height, int64_t widt
         const auto& l = model.layers()[i];
         const auto& m = shapes[i];
         if (l.kind == LayerKind::Conv) {
-            weights += static_cast<double>(l.weight.numel()) * act_bytes;
+            // The layer's copy in the run's precision (a bf16 kernel's layer
+            // keeps the fp32 master instead, counted with the kernel below).
+            if (!l.bf16) weights += static_cast<double>(l.weight.numel()) * act_bytes;
             if (l.winograd) {
                 // Its weights in oneDNN's blocked format, and the shared scratchpad.
                 weights += static_cast<double>(l.weight.numel()) * 4;
                 scratch = std::max(scratch, static_cast<double>(l.winograd->scratchpad_bytes(input.height, input.width)));
                 blocked = true;
+            }
+            if (l.bf16) {
+                // Its weights converted twice to bf16 (the forward and the
+                // backward kernels' formats), and the shared scratchpad.
+                weights += static_cast<double>(l.weight.numel()) * 2 * 2;
+                scratch = std::max(scratch, static_cast<double>(l.bf16->scratchpad_bytes(input.height, input.width)));
             }
         }
         const double c = static_cast<double>(m.channels);

@@ -13,7 +13,7 @@
 
 #include "io/cache_file.hpp"
 #include "model/blocked_layout.hpp"
-#include "model/winograd_conv.hpp"
+#include "model/onednn_conv.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/runtime_info.hpp"
 

@@ -13,7 +13,8 @@
 #include "model/model_metadata.hpp"
 #include "model/sha256.hpp"
 #include "stylize/errors.hpp"
-#include "model/winograd_conv.hpp"
+#include "model/onednn_conv.hpp"
+#include "stylize/runtime_info.hpp"
 
 namespace stylize {
 namespace {
@@ -268,16 +269,40 @@ void FeatureExtractor::configure(const ExtractorConfig& config) {
                                           "use the direct algorithm");
     config_ = config;
     const auto dtype = config.precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat;
+    // bf16 on the CPU: oneDNN's bf16 kernels through stylize's own
+    // primitives where this CPU has them (weights converted once, no
+    // reorders); ATen's bf16 convolutions otherwise.
+    const bool bf16_cpu = config.device.is_cpu() && config.precision == Precision::BF16;
+    const bool bf16_kernels = bf16_cpu && detail::bf16_conv_available();
+    // An AVX-512 CPU whose oneDNN is capped below it (ONEDNN_MAX_CPU_ISA,
+    // --reproducible): ATen would hand bf16 to oneDNN and fail inside it.
+    // (Without AVX-512, ATen runs bf16 with its own slower kernels.)
+    if (bf16_cpu && !bf16_kernels && detail::onednn_linked()) {
+        const auto f = cpu_info().features;
+        if (std::find(f.begin(), f.end(), "AVX-512") != f.end())
+            throw InvalidArgument("bf16 convolutions need oneDNN's AVX-512 kernels, and oneDNN is capped below "
+                                  "AVX-512 here (ONEDNN_MAX_CPU_ISA or --reproducible); use fp32");
+    }
     scratch_ = detail::make_scratch_arena();
     for (size_t i = 0; i < layers_.size(); ++i) {
         auto& l = layers_[i];
         if (l.kind != LayerKind::Conv) continue;
         const auto& weight = master_weights_[i];
         l.winograd.reset();
-        if (winograd && detail::winograd_eligible(weight, l.padding))
-            l.winograd = std::make_shared<const detail::WinogradConv>(weight, master_biases_[i], scratch_);
-        l.channels_last = config.layout == Layout::ChannelsLast ||
+        l.bf16.reset();
+        if (winograd && detail::onednn_eligible(weight, l.padding))
+            l.winograd = std::make_shared<const detail::OneDnnConv>(weight, master_biases_[i],
+                                                                     detail::OneDnnKernel::WinogradF32, scratch_);
+        if (bf16_kernels && detail::onednn_eligible(weight, l.padding))
+            l.bf16 = std::make_shared<const detail::OneDnnConv>(weight, master_biases_[i],
+                                                                 detail::OneDnnKernel::DirectBf16, scratch_);
+        l.channels_last = l.bf16 || config.layout == Layout::ChannelsLast ||
                           (config.layout == Layout::Auto && weight.size(0) <= 128);
+        if (l.bf16) {  // its kernels hold their own bf16 copies: the layer keeps the fp32 master, no copy
+            l.weight = weight;
+            l.bias = master_biases_[i];
+            continue;
+        }
         const auto format = l.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
         l.weight = weight.to(config.device, dtype).contiguous(format);
         l.bias = master_biases_[i].to(config.device, dtype);
@@ -311,19 +336,25 @@ torch::Tensor FeatureExtractor::run_layers(torch::Tensor x, size_t begin, size_t
     for (size_t i = begin; i < end && i < layers_.size(); ++i) {
         const auto& l = layers_[i];
         switch (l.kind) {
-            case LayerKind::Conv:
+            case LayerKind::Conv: {
+                // oneDNN convolutions fuse the following ReLU unless this
+                // conv's output is a kept feature.
+                const bool fuse = i + 1 < end && i + 1 < layers_.size() &&
+                                  layers_[i + 1].kind == LayerKind::Relu && !wanted(i);
                 if (l.winograd && winograd) {
                     if (!blocked) x = detail::to_blocked(x);
                     blocked = true;
-                    // Fuse the following ReLU unless this conv's output is a kept feature.
-                    const bool fuse = i + 1 < end && i + 1 < layers_.size() &&
-                                      layers_[i + 1].kind == LayerKind::Relu && !wanted(i);
                     x = (*l.winograd)(x, fuse);
                     if (fuse) ++i;  // now at the ReLU, whose output x is
                     break;
                 }
                 if (blocked) x = detail::from_blocked(x, unblocked);
                 blocked = false;
+                if (l.bf16) {  // channels-last in and out, whatever the layout setting
+                    x = (*l.bf16)(x, fuse);
+                    if (fuse) ++i;
+                    break;
+                }
                 // Switch layout where this layer prefers another (once, at the
                 // boundary between the channels-last and the NCHW layers).
                 if (const auto fmt = l.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
@@ -331,6 +362,7 @@ torch::Tensor FeatureExtractor::run_layers(torch::Tensor x, size_t begin, size_t
                     x = x.contiguous(fmt);
                 x = at::conv2d(x, l.weight, l.bias, {1, 1}, {l.padding, l.padding});
                 break;
+            }
             case LayerKind::Relu:
                 // In place on a conv output nobody else holds: saves one
                 // activation per layer. Not on this range's input (it may be

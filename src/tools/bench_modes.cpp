@@ -36,7 +36,7 @@
 #include "stylize/network_shape.hpp"
 #include "model/blocked_layout.hpp"
 #include "stylize/runtime_info.hpp"
-#include "model/winograd_conv.hpp"
+#include "model/onednn_conv.hpp"
 #include "run/evaluator.hpp"
 #include "loss/loss_terms.hpp"
 #include "loss/style_statistic.hpp"
@@ -93,14 +93,15 @@ int ceiling(int threads, Precision precision, bool winograd) {
     const int64_t c = 256, s = 64;
     auto x = at::randn({1, c, s, s}).to(dtype).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_(true);
     auto w = (at::randn({c, c, 3, 3}) * 0.02).to(dtype).contiguous(at::MemoryFormat::ChannelsLast);
-    std::unique_ptr<stylize::detail::WinogradConv> wino;
+    std::unique_ptr<stylize::detail::OneDnnConv> wino;
     if (winograd && !stylize::detail::winograd_available()) {
         // No AVX-512 or no oneDNN in this build: nothing to measure.
         print_json({{"impl", "ceiling"}, {"conv_algorithm", "winograd"}, {"threads", threads}, {"available", false}});
         return 0;
     }
     if (winograd) {
-        wino = std::make_unique<stylize::detail::WinogradConv>(w, at::zeros({c}), stylize::detail::make_scratch_arena());
+        wino = std::make_unique<stylize::detail::OneDnnConv>(w, at::zeros({c}), stylize::detail::OneDnnKernel::WinogradF32,
+                                                            stylize::detail::make_scratch_arena());
         x = stylize::detail::to_blocked(x.detach()).requires_grad_(true);
     }
     std::vector<double> times;

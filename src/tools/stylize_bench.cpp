@@ -38,7 +38,7 @@
 #include "stylize/network_shape.hpp"
 #include "model/blocked_layout.hpp"
 #include "stylize/runtime_info.hpp"
-#include "model/winograd_conv.hpp"
+#include "model/onednn_conv.hpp"
 #include "run/evaluator.hpp"
 #include "loss/loss_terms.hpp"
 #include "loss/style_statistic.hpp"

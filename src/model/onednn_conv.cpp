@@ -1,11 +1,13 @@
-#include "model/winograd_conv.hpp"
+#include "model/onednn_conv.hpp"
 
 #include <algorithm>
 #include <array>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <ATen/record_function.h>
@@ -22,7 +24,7 @@
 
 namespace stylize::detail {
 
-bool winograd_eligible(const torch::Tensor& weight, int padding) {
+bool onednn_eligible(const torch::Tensor& weight, int padding) {
     return weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3 && padding == 1 &&
            weight.size(0) % kChannelBlock == 0 && weight.size(1) % kChannelBlock == 0;
 }
@@ -34,8 +36,9 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-// oneDNN (OpenMP runtime) chooses the Winograd kernels' work schedule and
-// blocking from the number of threads when a primitive is created: at some
+// oneDNN (OpenMP runtime) chooses a kernel's work schedule and blocking
+// from the number of threads when a primitive is created (seen with the
+// Winograd kernels; the bf16 ones are set up the same way): at some
 // shapes one thread gets one schedule and two threads another (seen in the
 // scratchpad sizes they ask for), and the schedules round differently. So
 // the primitives are always created as if for every core of the machine,
@@ -73,14 +76,35 @@ private:
     void (*set_)(int) = nullptr;
 };
 
-memory::desc blocked_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
-    return memory::desc({n, c, h, w}, dt::f32, tag::nChw16c);
+bool is_winograd(OneDnnKernel k) { return k == OneDnnKernel::WinogradF32; }
+
+dnnl::algorithm algorithm_of(OneDnnKernel k) {
+    return is_winograd(k) ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
 }
 
-dnnl::convolution_forward::desc forward_desc(const memory::desc& src, const memory::desc& weights,
+dt data_type(OneDnnKernel k) { return is_winograd(k) ? dt::f32 : dt::bf16; }
+
+// The activations' layout: channel-blocked fp32 for Winograd, channels-last
+// bf16 for the bf16 kernels (the layout ATen's channels-last tensors have).
+memory::desc activation_desc(OneDnnKernel k, int64_t n, int64_t c, int64_t h, int64_t w) {
+    return memory::desc({n, c, h, w}, data_type(k), is_winograd(k) ? tag::nChw16c : tag::nhwc);
+}
+
+memory::desc any_weights_desc(OneDnnKernel k, int64_t out_c, int64_t in_c) {
+    return memory::desc({out_c, in_c, 3, 3}, data_type(k), tag::any);
+}
+
+memory::desc bias_desc(int64_t out_c) { return memory::desc({out_c}, dt::f32, tag::x); }
+
+dnnl::convolution_forward::desc forward_desc(OneDnnKernel k, const memory::desc& src, const memory::desc& weights,
                                              const memory::desc& bias, const memory::desc& dst) {
-    return dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_winograd,
-                                           src, weights, bias, dst, {1, 1}, {1, 1}, {1, 1});
+    return dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algorithm_of(k), src, weights, bias,
+                                           dst, {1, 1}, {1, 1}, {1, 1});
+}
+
+dnnl::convolution_backward_data::desc backward_desc(OneDnnKernel k, const memory::desc& src,
+                                                    const memory::desc& weights, const memory::desc& dst) {
+    return dnnl::convolution_backward_data::desc(algorithm_of(k), src, weights, dst, {1, 1}, {1, 1}, {1, 1});
 }
 
 // Scratchpads are passed per call (user mode) from LibTorch's allocator, so
@@ -112,31 +136,40 @@ memory weights_in(const memory::desc& want, const torch::Tensor& weight, const d
     memory plain(memory::desc({weight.size(0), weight.size(1), 3, 3}, dt::f32, tag::oihw), engine, weight.data_ptr());
     memory out(want, engine);
     dnnl::stream stream(engine);
-    dnnl::reorder(plain, out).execute(stream, plain, out);
+    dnnl::reorder(plain, out).execute(stream, plain, out);  // converts fp32 to bf16 where wanted
     stream.wait();
     return out;
 }
 
-// `reordered` holds the weights in the format the kernels chose last time;
-// oneDNN 2.6 picks OIhw16i16o for every shape, forward and backward, so one
-// copy serves all (the Winograd transform of the weights is done per call).
-std::shared_ptr<const Primitives> make_primitives(const dnnl::engine& engine, const torch::Tensor& weight,
-                                                  const torch::Tensor& bias, memory& reordered, int64_t n,
-                                                  int64_t h, int64_t w) {
+// The weights in the kernels' formats, kept across input shapes: oneDNN 2.6
+// picks OIhw16i16o for every Winograd shape, forward and backward, so one
+// copy serves all; the bf16 kernels want one format forward and another
+// backward. Converted from the fp32 weights once per format.
+struct WeightCopies {
+    std::vector<memory> copies;
+    memory get(const memory::desc& want, const torch::Tensor& weight, const dnnl::engine& engine) {
+        for (const auto& m : copies)
+            if (m.get_desc() == want) return m;
+        copies.push_back(weights_in(want, weight, engine));
+        return copies.back();
+    }
+};
+
+std::shared_ptr<const Primitives> make_primitives(OneDnnKernel k, const dnnl::engine& engine,
+                                                  const torch::Tensor& weight, const torch::Tensor& bias,
+                                                  WeightCopies& weights, int64_t n, int64_t h, int64_t w) {
     std::optional<OpenMpThreads> schedule(std::in_place, schedule_threads());
     const int64_t out_c = weight.size(0), in_c = weight.size(1);
     auto p = std::make_shared<Primitives>();
     p->engine = engine;
-    p->src = blocked_desc(n, in_c, h, w);
-    p->dst = blocked_desc(n, out_c, h, w);
-    const memory::desc any_weights({out_c, in_c, 3, 3}, dt::f32, tag::any);
-    const memory::desc bias_desc({out_c}, dt::f32, tag::x);
-    const auto fdesc = forward_desc(p->src, any_weights, bias_desc, p->dst);
+    p->src = activation_desc(k, n, in_c, h, w);
+    p->dst = activation_desc(k, n, out_c, h, w);
+    const auto any_weights = any_weights_desc(k, out_c, in_c);
+    const auto fdesc = forward_desc(k, p->src, any_weights, bias_desc(out_c), p->dst);
     const dnnl::convolution_forward::primitive_desc fpd(fdesc, attributes(false), engine);
     const dnnl::convolution_forward::primitive_desc fpd_relu(fdesc, attributes(true), engine);
-    const dnnl::convolution_backward_data::desc bdesc(dnnl::algorithm::convolution_winograd, p->src, any_weights,
-                                                      p->dst, {1, 1}, {1, 1}, {1, 1});
-    const dnnl::convolution_backward_data::primitive_desc bpd(bdesc, attributes(false), engine, fpd);
+    const dnnl::convolution_backward_data::primitive_desc bpd(backward_desc(k, p->src, any_weights, p->dst),
+                                                              attributes(false), engine, fpd);
     if (fpd_relu.weights_desc() != fpd.weights_desc())
         throw std::runtime_error("oneDNN chose different weight formats with and without the fused ReLU");
     p->forward_scratch = fpd.scratchpad_desc();
@@ -146,14 +179,10 @@ std::shared_ptr<const Primitives> make_primitives(const dnnl::engine& engine, co
     p->forward_relu = dnnl::convolution_forward(fpd_relu);
     p->backward = dnnl::convolution_backward_data(bpd);
     schedule.reset();  // the weight copies below run on the caller's threads
-    const auto weights_for = [&](const memory::desc& want) {
-        if (!reordered || reordered.get_desc() != want) reordered = weights_in(want, weight, engine);
-        return reordered;
-    };
-    p->forward_weights = weights_for(fpd.weights_desc());
-    p->backward_weights = weights_for(bpd.weights_desc());
+    p->forward_weights = weights.get(fpd.weights_desc(), weight, engine);
+    p->backward_weights = weights.get(bpd.weights_desc(), weight, engine);
     p->bias_storage = bias;
-    p->bias = memory(bias_desc, engine, bias.data_ptr());
+    p->bias = memory(bias_desc(out_c), engine, bias.data_ptr());
     return p;
 }
 
@@ -187,24 +216,31 @@ void release_scratch(ScratchArena& arena) {
 
 namespace {
 
+// A tensor in the layout the kernel's activations use.
+torch::Tensor in_layout(OneDnnKernel k, const torch::Tensor& t) {
+    return is_winograd(k) ? t.contiguous() : t.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
 // The input-gradient of conv (+ ReLU): dX = conv_backward_data(dY * [Y > 0]).
-struct WinogradBackward : public torch::autograd::Node {
+struct OneDnnConvBackward : public torch::autograd::Node {
+    OneDnnKernel kernel = OneDnnKernel::WinogradF32;
     std::shared_ptr<const Primitives> prims;
     std::shared_ptr<ScratchArena> arena;
     torch::Tensor output;  // the ReLU output, detached; shares its version counter
     uint32_t output_version = 0;
     std::vector<int64_t> input_sizes;
+    torch::TensorOptions input_options;  // type and memory format of the input
 
     torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
         if (!grads[0].defined()) return {torch::Tensor()};
-        auto g = grads[0].contiguous();
+        auto g = in_layout(kernel, grads[0]);
         if (output.defined()) {
             TORCH_CHECK(output._version() == output_version,
-                        "a Winograd convolution's output was modified in place before its backward pass");
-            g = at::threshold_backward(g, output, 0);
+                        "a oneDNN convolution's output was modified in place before its backward pass");
+            g = in_layout(kernel, at::threshold_backward(g, output, 0));
         }
         grads.clear();  // the incoming gradient can go before dX is allocated
-        auto dx = at::empty(input_sizes, g.options());
+        auto dx = at::empty(input_sizes, input_options);
         dnnl::stream stream(prims->engine);
         memory diff_dst(prims->dst, prims->engine, g.data_ptr()), diff_src(prims->src, prims->engine, dx.data_ptr());
         std::lock_guard<std::mutex> lock(arena->mutex);
@@ -216,7 +252,9 @@ struct WinogradBackward : public torch::autograd::Node {
         stream.wait();
         return {dx};
     }
-    std::string name() const override { return "WinogradConvBackward"; }
+    std::string name() const override {
+        return is_winograd(kernel) ? "WinogradConvBackward" : "OneDnnBf16ConvBackward";
+    }
     void release_variables() override {
         output.reset();
         prims.reset();
@@ -224,83 +262,112 @@ struct WinogradBackward : public torch::autograd::Node {
     }
 };
 
+// Whether oneDNN has a kernel of this CPU for `k` (not its reference code,
+// which is many times slower than ATen's path).
+bool kernel_available(OneDnnKernel k) {
+    try {
+        const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+        const auto src = activation_desc(k, 1, 16, 8, 8);
+        const dnnl::convolution_forward::primitive_desc pd(
+            forward_desc(k, src, any_weights_desc(k, 16, 16), bias_desc(16), src), engine);
+        return std::string(pd.impl_info_str()).rfind("ref", 0) != 0;
+    } catch (const dnnl::error&) {
+        return false;  // no such kernel for this CPU
+    }
+}
+
 }  // namespace
 
-struct WinogradConv::State {
+struct OneDnnConv::State {
+    OneDnnKernel kernel = OneDnnKernel::WinogradF32;
     dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-    torch::Tensor weight, bias;
+    torch::Tensor weight, bias;  // fp32
     std::shared_ptr<ScratchArena> arena;
     // The primitives of the latest input shape only: a run evaluates one
     // shape many times.
     std::mutex mutex;
     std::array<int64_t, 3> shape{};
     std::shared_ptr<const Primitives> cached;
-    memory reordered;  // the weights in the kernels' format
+    WeightCopies weights;
 
     std::shared_ptr<const Primitives> primitives(int64_t n, int64_t h, int64_t w) {
         std::lock_guard<std::mutex> lock(mutex);
         const std::array<int64_t, 3> want{n, h, w};
         if (!cached || shape != want) {
-            cached.reset();  // release the old weight copies before making new ones
-            cached = make_primitives(engine, weight, bias, reordered, n, h, w);
+            cached.reset();
+            cached = make_primitives(kernel, engine, weight, bias, weights, n, h, w);
             shape = want;
         }
         return cached;
     }
 };
 
+bool onednn_linked() { return true; }
+
 bool winograd_available() {
-    try {
-        const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-        const auto src = blocked_desc(1, 16, 8, 8);
-        const memory::desc weights({16, 16, 3, 3}, dt::f32, tag::any);
-        const memory::desc bias({16}, dt::f32, tag::x);
-        const dnnl::convolution_forward::primitive_desc pd(forward_desc(src, weights, bias, src), engine);
-        return true;
-    } catch (const dnnl::error&) {
-        return false;  // no Winograd kernel for this CPU
-    }
+    static const bool available = kernel_available(OneDnnKernel::WinogradF32);
+    return available;
 }
 
-WinogradConv::WinogradConv(const torch::Tensor& weight, const torch::Tensor& bias, std::shared_ptr<ScratchArena> arena)
+bool bf16_conv_available() {
+    static const bool available = kernel_available(OneDnnKernel::DirectBf16);
+    return available;
+}
+
+OneDnnConv::OneDnnConv(const torch::Tensor& weight, const torch::Tensor& bias, OneDnnKernel kernel,
+                       std::shared_ptr<ScratchArena> arena)
     : state_(std::make_unique<State>()) {
-    if (!winograd_eligible(weight, 1)) throw std::runtime_error("WinogradConv: not a 3x3 conv on 16-channel blocks");
-    if (!arena) throw std::runtime_error("WinogradConv: no scratch arena");
+    if (!onednn_eligible(weight, 1)) throw std::runtime_error("OneDnnConv: not a 3x3 conv on 16-channel blocks");
+    if (!arena) throw std::runtime_error("OneDnnConv: no scratch arena");
+    if (!(is_winograd(kernel) ? winograd_available() : bf16_conv_available()))
+        throw std::runtime_error(is_winograd(kernel) ? "oneDNN has no Winograd kernels for this CPU"
+                                                     : "oneDNN has no bf16 convolution kernels for this CPU");
+    state_->kernel = kernel;
     state_->weight = weight.detach().to(torch::kCPU, torch::kFloat).contiguous();
     state_->bias = bias.detach().to(torch::kCPU, torch::kFloat).contiguous();
     state_->arena = std::move(arena);
 }
 
-size_t WinogradConv::scratchpad_bytes(int64_t h, int64_t w) const {
+OneDnnKernel OneDnnConv::kernel() const { return state_->kernel; }
+
+size_t OneDnnConv::scratchpad_bytes(int64_t h, int64_t w) const {
     const OpenMpThreads schedule(schedule_threads());
+    const auto k = state_->kernel;
     const int64_t out_c = state_->weight.size(0), in_c = state_->weight.size(1);
-    const auto src = blocked_desc(1, in_c, h, w), dst = blocked_desc(1, out_c, h, w);
-    const memory::desc weights({out_c, in_c, 3, 3}, dt::f32, tag::any);
-    const memory::desc bias({out_c}, dt::f32, tag::x);
-    const dnnl::convolution_forward::primitive_desc fpd(forward_desc(src, weights, bias, dst), attributes(true),
-                                                        state_->engine);
-    const dnnl::convolution_backward_data::primitive_desc bpd(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_winograd, src, weights, dst, {1, 1},
-                                              {1, 1}, {1, 1}),
-        attributes(false), state_->engine, fpd);
+    const auto src = activation_desc(k, 1, in_c, h, w), dst = activation_desc(k, 1, out_c, h, w);
+    const auto weights = any_weights_desc(k, out_c, in_c);
+    const dnnl::convolution_forward::primitive_desc fpd(forward_desc(k, src, weights, bias_desc(out_c), dst),
+                                                        attributes(true), state_->engine);
+    const dnnl::convolution_backward_data::primitive_desc bpd(backward_desc(k, src, weights, dst), attributes(false),
+                                                              state_->engine, fpd);
     return std::max(fpd.scratchpad_desc().get_size(), bpd.scratchpad_desc().get_size());
 }
 
-WinogradConv::~WinogradConv() = default;
+OneDnnConv::~OneDnnConv() = default;
 
-torch::Tensor WinogradConv::operator()(const torch::Tensor& x5_in, bool relu) const {
-    TORCH_CHECK(x5_in.dim() == 5 && x5_in.size(4) == kChannelBlock &&
-                    x5_in.size(1) * kChannelBlock == state_->weight.size(1) &&
-                    x5_in.scalar_type() == torch::kFloat && x5_in.device().is_cpu(),
-                "WinogradConv: input must be a blocked fp32 CPU map with ", state_->weight.size(1), " channels");
-    RECORD_FUNCTION(relu ? "winograd_conv_relu_forward" : "winograd_conv_forward", std::vector<c10::IValue>());
-    const auto x5 = x5_in.contiguous();
-    const int64_t n = x5.size(0), h = x5.size(2), w = x5.size(3);
+torch::Tensor OneDnnConv::operator()(const torch::Tensor& x_in, bool relu) const {
+    const auto k = state_->kernel;
+    const int64_t in_c = state_->weight.size(1), out_c = state_->weight.size(0);
+    if (is_winograd(k)) {
+        TORCH_CHECK(x_in.dim() == 5 && x_in.size(4) == kChannelBlock && x_in.size(1) * kChannelBlock == in_c &&
+                        x_in.scalar_type() == torch::kFloat && x_in.device().is_cpu(),
+                    "OneDnnConv: Winograd input must be a blocked fp32 CPU map with ", in_c, " channels");
+    } else {
+        TORCH_CHECK(x_in.dim() == 4 && x_in.size(1) == in_c && x_in.scalar_type() == torch::kBFloat16 &&
+                        x_in.device().is_cpu(),
+                    "OneDnnConv: bf16 input must be a (N,", in_c, ",H,W) bf16 CPU map");
+    }
+    RECORD_FUNCTION(is_winograd(k) ? (relu ? "onednn_conv_relu_forward" : "onednn_conv_forward")
+                                   : (relu ? "onednn_bf16_conv_relu_forward" : "onednn_bf16_conv_forward"),
+                    std::vector<c10::IValue>());
+    const auto x = in_layout(k, x_in);
+    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
     const auto prims = state_->primitives(n, h, w);
-    auto y = at::empty({n, state_->weight.size(0) / kChannelBlock, h, w, kChannelBlock}, x5.options());
+    auto y = is_winograd(k) ? at::empty({n, out_c / kChannelBlock, h, w, kChannelBlock}, x.options())
+                            : at::empty({n, out_c, h, w}, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     {
         dnnl::stream stream(prims->engine);
-        memory src(prims->src, prims->engine, x5.data_ptr()), dst(prims->dst, prims->engine, y.data_ptr());
+        memory src(prims->src, prims->engine, x.data_ptr()), dst(prims->dst, prims->engine, y.data_ptr());
         auto& arena = *state_->arena;
         std::lock_guard<std::mutex> lock(arena.mutex);
         const auto scratch = arena.get(relu ? prims->forward_relu_scratch : prims->forward_scratch, prims->engine);
@@ -313,12 +380,14 @@ torch::Tensor WinogradConv::operator()(const torch::Tensor& x5_in, bool relu) co
                               {DNNL_ARG_SCRATCHPAD, scratch}});
         stream.wait();
     }
-    if (torch::autograd::compute_requires_grad(x5)) {
-        auto node = std::shared_ptr<WinogradBackward>(new WinogradBackward(), torch::autograd::deleteNode);
-        node->set_next_edges(torch::autograd::collect_next_edges(x5));
+    if (torch::autograd::compute_requires_grad(x)) {
+        auto node = std::shared_ptr<OneDnnConvBackward>(new OneDnnConvBackward(), torch::autograd::deleteNode);
+        node->set_next_edges(torch::autograd::collect_next_edges(x));
+        node->kernel = k;
         node->prims = prims;
         node->arena = state_->arena;
-        node->input_sizes = x5.sizes().vec();
+        node->input_sizes = x.sizes().vec();
+        node->input_options = is_winograd(k) ? x.options() : x.options().memory_format(at::MemoryFormat::ChannelsLast);
         torch::autograd::set_history(y, node);
         if (relu) {
             node->output = y.detach();
@@ -330,23 +399,27 @@ torch::Tensor WinogradConv::operator()(const torch::Tensor& x5_in, bool relu) co
 
 #else  // built without oneDNN
 
-struct WinogradConv::State {};
+struct OneDnnConv::State {};
 struct ScratchArena {};
 
 std::shared_ptr<ScratchArena> make_scratch_arena() { return std::make_shared<ScratchArena>(); }
 void release_scratch(ScratchArena&) {}
 
+bool onednn_linked() { return false; }
 bool winograd_available() { return false; }
+bool bf16_conv_available() { return false; }
 
-WinogradConv::WinogradConv(const torch::Tensor&, const torch::Tensor&, std::shared_ptr<ScratchArena>) {
-    throw std::runtime_error("this build of stylize has no oneDNN; Winograd convolutions are unavailable");
+OneDnnConv::OneDnnConv(const torch::Tensor&, const torch::Tensor&, OneDnnKernel, std::shared_ptr<ScratchArena>) {
+    throw std::runtime_error("this build of stylize has no oneDNN; its own oneDNN convolutions are unavailable");
 }
 
-size_t WinogradConv::scratchpad_bytes(int64_t, int64_t) const { return 0; }
+OneDnnKernel OneDnnConv::kernel() const { return OneDnnKernel::WinogradF32; }
 
-WinogradConv::~WinogradConv() = default;
+size_t OneDnnConv::scratchpad_bytes(int64_t, int64_t) const { return 0; }
 
-torch::Tensor WinogradConv::operator()(const torch::Tensor&, bool) const {
+OneDnnConv::~OneDnnConv() = default;
+
+torch::Tensor OneDnnConv::operator()(const torch::Tensor&, bool) const {
     throw std::runtime_error("this build of stylize has no oneDNN");
 }
 

@@ -1,4 +1,5 @@
-// Channel-blocked layout and oneDNN Winograd convolutions, against ATen's.
+// Channel-blocked layout and stylize's oneDNN convolutions (Winograd fp32,
+// direct bf16), against ATen's.
 #include <algorithm>
 #include <cstdlib>
 
@@ -11,7 +12,7 @@
 #include "fixtures.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/model.hpp"
-#include "model/winograd_conv.hpp"
+#include "model/onednn_conv.hpp"
 
 using namespace stylize;
 
@@ -24,6 +25,12 @@ std::string joined(const std::vector<int>& v) {
 
 double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
     return (a - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-12);
+}
+
+// Relative to the whole map (bf16 rounding flips a few ReLU masks deep in a
+// network; the largest single difference says little then).
+double norm_err(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).norm().item<double>() / (b.norm().item<double>() + 1e-12);
 }
 }  // namespace
 
@@ -63,7 +70,8 @@ TEST_CASE("Winograd convolution matches ATen's forward and input gradient", "[un
     torch::manual_seed(5);
     // Odd sizes: the 4x4 output tiles overhang the edges.
     const auto w = torch::randn({48, 32, 3, 3}) * 0.1, b = torch::randn({48});
-    const stylize::detail::WinogradConv conv(w, b, stylize::detail::make_scratch_arena());
+    const stylize::detail::OneDnnConv conv(w, b, stylize::detail::OneDnnKernel::WinogradF32,
+                                           stylize::detail::make_scratch_arena());
     for (bool relu : {false, true}) {
         for (auto hw : {std::pair<int64_t, int64_t>{13, 22}, {32, 8}}) {
             const auto x = torch::randn({1, 32, hw.first, hw.second});
@@ -135,6 +143,103 @@ TEST_CASE("Winograd extractor gives the direct extractor's features and gradient
     cfg.conv_algorithm = ConvAlgorithm::Auto;
     wino.configure(cfg);
     CHECK(wino.winograd_layers() == 0);
+    CHECK(!wino.layers()[wino.layer_index("conv2_2")].winograd);
+}
+
+TEST_CASE("oneDNN bf16 convolution matches ATen's forward and input gradient", "[unit]") {
+    if (!stylize::detail::bf16_conv_available()) {
+        WARN("no oneDNN bf16 convolution kernels in this build or on this CPU: not tested here");
+        CHECK_THROWS(stylize::detail::OneDnnConv(torch::zeros({16, 16, 3, 3}), torch::zeros({16}),
+                                                 stylize::detail::OneDnnKernel::DirectBf16,
+                                                 stylize::detail::make_scratch_arena()));
+        return;
+    }
+    torch::manual_seed(7);
+    const auto w = torch::randn({48, 32, 3, 3}) * 0.1, b = torch::randn({48});
+    const stylize::detail::OneDnnConv conv(w, b, stylize::detail::OneDnnKernel::DirectBf16,
+                                           stylize::detail::make_scratch_arena());
+    CHECK(conv.kernel() == stylize::detail::OneDnnKernel::DirectBf16);
+    const auto wb = w.to(torch::kBFloat16), bb = b.to(torch::kBFloat16);
+    for (bool relu : {false, true}) {
+        for (auto format : {at::MemoryFormat::ChannelsLast, at::MemoryFormat::Contiguous}) {
+            const auto x = torch::randn({1, 32, 13, 22}).to(torch::kBFloat16).contiguous(format);
+            // ATen's bf16 convolution (oneDNN's kernels, reordering per call)
+            // and fp32 on the same bf16 values.
+            auto xa = x.clone().requires_grad_(true), xf = x.to(torch::kFloat).requires_grad_(true);
+            auto want = at::conv2d(xa, wb, bb, {1, 1}, {1, 1});
+            auto exact = at::conv2d(xf, w, b, {1, 1}, {1, 1});
+            auto xb = x.clone().requires_grad_(true);
+            const auto got = conv(xb, relu);
+            if (relu) {
+                // ReLU with the mask of the output under test: where rounding
+                // puts an output just either side of zero, the gradients
+                // would differ by a whole weight.
+                const auto mask = (got > 0).to(torch::kFloat).detach();
+                want = want * mask.to(torch::kBFloat16), exact = exact * mask;
+            }
+            CHECK(got.scalar_type() == torch::kBFloat16);
+            CHECK(got.is_contiguous(at::MemoryFormat::ChannelsLast));
+            CHECK(rel_err(got.to(torch::kFloat), want.to(torch::kFloat)) < 1e-2);
+            CHECK(rel_err(got.to(torch::kFloat), exact) < 1e-2);
+            if (relu) CHECK(got.min().item<double>() >= 0);
+            const auto g = torch::randn(want.sizes()).to(torch::kBFloat16);
+            (want.to(torch::kFloat) * g.to(torch::kFloat)).sum().backward();
+            (exact * g.to(torch::kFloat)).sum().backward();
+            (got.to(torch::kFloat) * g.to(torch::kFloat)).sum().backward();
+            REQUIRE(xb.grad().defined());
+            CHECK(xb.grad().scalar_type() == torch::kBFloat16);
+            CHECK(rel_err(xb.grad().to(torch::kFloat), xa.grad().to(torch::kFloat)) < 2e-2);
+            CHECK(rel_err(xb.grad().to(torch::kFloat), xf.grad()) < 2e-2);
+        }
+    }
+    // A fused ReLU's output modified in place before backward is refused;
+    // fp32 or a wrong channel count is an error.
+    auto xb = torch::randn({1, 32, 9, 9}).to(torch::kBFloat16).requires_grad_(true);
+    auto y = conv(xb, true);
+    y.mul_(2);
+    CHECK_THROWS(y.sum().backward());
+    CHECK_THROWS(conv(torch::zeros({1, 32, 4, 4}), false));
+    CHECK_THROWS(conv(torch::zeros({1, 16, 4, 4}).to(torch::kBFloat16), false));
+}
+
+TEST_CASE("bf16 extractor runs no reorder-per-call convolution where the CPU has bf16 kernels", "[model]") {
+    auto fp32 = FeatureExtractor::load(fixtures::model());
+    ExtractorConfig cfg;
+    cfg.conv_algorithm = ConvAlgorithm::Direct;
+    fp32.configure(cfg);
+    auto bf16 = FeatureExtractor::load(fixtures::model());
+    cfg.precision = Precision::BF16;
+    cfg.layout = Layout::Contiguous;  // the oneDNN layers run channels-last whatever the setting
+    bf16.configure(cfg);
+    const bool kernels = stylize::detail::bf16_conv_available();
+    int own = 0;
+    for (const auto& l : bf16.layers()) own += l.bf16 != nullptr;
+    // conv1_1, conv1_2 and conv2_1 take 3 or 8 input channels: ATen's.
+    CHECK(own == (kernels ? 13 : 0));
+    CHECK(!bf16.layers()[bf16.layer_index("conv2_1")].bf16);
+    if (!kernels) WARN("no oneDNN bf16 convolution kernels in this build or on this CPU: ATen's bf16 path only");
+    const std::vector<std::string> names{"relu1_1", "relu2_2", "conv3_1", "relu4_2", "relu5_1"};
+    const auto img = fixtures::content_image(40, 56);
+    auto ia = img.clone().requires_grad_(true), ib = img.clone().requires_grad_(true);
+    const auto fa = fp32.extract(ia, names), fb = bf16.extract(ib, names);
+    REQUIRE(fa.size() == fb.size());
+    torch::Tensor la = torch::zeros({}), lb = torch::zeros({});
+    for (size_t i = 0; i < fa.size(); ++i) {
+        CHECK(fb[i].scalar_type() == torch::kFloat);
+        CHECK(fb[i].sizes() == fa[i].sizes());
+        CAPTURE(names[i], norm_err(fb[i], fa[i]));
+        CHECK(norm_err(fb[i], fa[i]) < 3e-2);  // 0.003-0.011 here
+        la = la + fa[i].pow(2).mean();
+        lb = lb + fb[i].pow(2).mean();
+    }
+    CHECK(fb[2].min().item<double>() < 0);  // conv3_1 kept: its ReLU was not fused
+    la.backward();
+    lb.backward();
+    // 0.18 here, as with ATen's bf16 convolutions (the same figure to 4
+    // digits): this narrow random model's deep input gradient is that far
+    // from fp32's in bf16, whichever kernels run it.
+    CAPTURE(norm_err(ib.grad(), ia.grad()));
+    CHECK(norm_err(ib.grad(), ia.grad()) < 0.3);
 }
 
 TEST_CASE("Winograd kernels get the same work schedule whatever the thread count", "[unit]") {
@@ -149,8 +254,9 @@ TEST_CASE("Winograd kernels get the same work schedule whatever the thread count
     torch::manual_seed(5);
     const int saved = at::get_num_threads();
     for (const auto& layer : std::vector<std::pair<int64_t, int64_t>>{{64, 64}, {64, 128}, {128, 128}, {128, 256}}) {
-        const stylize::detail::WinogradConv conv(torch::randn({layer.second, layer.first, 3, 3}),
-                                                 torch::zeros({layer.second}), stylize::detail::make_scratch_arena());
+        const stylize::detail::OneDnnConv conv(torch::randn({layer.second, layer.first, 3, 3}),
+                                               torch::zeros({layer.second}), stylize::detail::OneDnnKernel::WinogradF32,
+                                               stylize::detail::make_scratch_arena());
         for (int side : {32, 48, 64, 80, 96, 128, 136, 256}) {
             std::vector<size_t> bytes;
             for (int threads : {1, 2, 3, 4, 8}) {
@@ -166,8 +272,8 @@ TEST_CASE("Winograd kernels get the same work schedule whatever the thread count
     // whose schedule for 4 threads differed from that for 1 to 3 on the AMD
     // EPYC (there without changing these bytes; whole runs at 160 px did
     // change, docs/BENCHMARKS.md).
-    const stylize::detail::WinogradConv conv(torch::randn({128, 64, 3, 3}) * 0.05, torch::randn({128}) * 0.1,
-                                             stylize::detail::make_scratch_arena());
+    const stylize::detail::OneDnnConv conv(torch::randn({128, 64, 3, 3}) * 0.05, torch::randn({128}) * 0.1,
+                                           stylize::detail::OneDnnKernel::WinogradF32, stylize::detail::make_scratch_arena());
     const auto x = torch::rand({1, 64, 80, 80});
     const auto g = torch::randn({1, 128, 80, 80});
     std::vector<torch::Tensor> first;
@@ -185,25 +291,30 @@ TEST_CASE("Winograd kernels get the same work schedule whatever the thread count
     at::set_num_threads(saved);
 }
 
-TEST_CASE("Winograd and direct extractors give the same bytes for 1, 2 and 3 threads at every size", "[model]") {
+TEST_CASE("Winograd, direct and bf16 extractors give the same bytes for 1, 2 and 3 threads at every size", "[model]") {
     // VGG19's first layers at their real widths (the heaviest of an
     // evaluation, and where oneDNN picks a work schedule by shape and thread
     // count), seeded random weights; a forward and an input-gradient backward
     // per size, 64-512 px in steps of 16 for the default path (Winograd
-    // where the CPU has it), of 64 for the direct one (STYLIZE_SWEEP_STEP
-    // sets both).
+    // where the CPU has it), of 64 for the direct one and bf16
+    // (STYLIZE_SWEEP_STEP sets all).
     torch::manual_seed(3);
     auto model = fixtures::vgg_stack({64, 64, 0, 128, 128}, 2, 2, 0.05);
     const char* step_env = std::getenv("STYLIZE_SWEEP_STEP");
     const int step_set = step_env && *step_env ? std::atoi(step_env) : 0;
     const std::vector<std::string> names{"relu1_2", "relu2_2"};
     const int saved = at::get_num_threads();
+    for (const auto precision : {Precision::FP32, Precision::BF16})
     for (const auto algorithm : {ConvAlgorithm::Auto, ConvAlgorithm::Direct}) {
+        if (precision == Precision::BF16 && algorithm == ConvAlgorithm::Direct) continue;  // the same as auto
         ExtractorConfig cfg;
         cfg.conv_algorithm = algorithm;
+        cfg.precision = precision;
         model.configure(cfg);
         std::vector<int> differ;
-        const int step = step_set > 0 ? step_set : algorithm == ConvAlgorithm::Auto ? 16 : 64;
+        const int step = step_set > 0                                                                  ? step_set
+                         : algorithm == ConvAlgorithm::Auto && precision == Precision::FP32 ? 16
+                                                                                              : 64;
         for (int size = 64; size <= 512; size += step) {
             torch::manual_seed(size);
             const auto image = torch::rand({1, 3, size, size - 8});
@@ -221,7 +332,7 @@ TEST_CASE("Winograd and direct extractors give the same bytes for 1, 2 and 3 thr
             }
         }
         at::set_num_threads(saved);
-        INFO((algorithm == ConvAlgorithm::Auto ? "auto" : "direct")
+        INFO((precision == Precision::BF16 ? "bf16 " : "fp32 ") << (algorithm == ConvAlgorithm::Auto ? "auto" : "direct")
              << " (Winograd layers: " << model.winograd_layers() << "): size*10+threads that differ from 1 thread: "
              << joined(differ));
         CHECK(differ.empty());
