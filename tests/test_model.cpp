@@ -1,9 +1,13 @@
+#include <algorithm>
+#include <thread>
+
 #include <catch2/catch.hpp>
 #include <torch/types.h>
 
 #include "fixtures.hpp"
 #include "stylize/errors.hpp"
 #include "stylize/model.hpp"
+#include "stylize/runtime_info.hpp"
 
 using namespace stylize;
 
@@ -76,6 +80,20 @@ TEST_CASE("bf16 features stay close to fp32 and come back as fp32", "[model]") {
     auto low = m.extract(img, {"relu3_1"})[0];
     CHECK(low.scalar_type() == torch::kFloat);
     CHECK(((low - ref).norm() / ref.norm()).item<double>() < 0.05);
+}
+
+TEST_CASE("usable cores: a CPU quota rounds up, no quota is no limit, the count is at least 1", "[unit]") {
+    CHECK(stylize::cpu_quota_cores("400000 100000") == 4);    // cgroup v2 cpu.max
+    CHECK(stylize::cpu_quota_cores("150000 100000") == 2);    // 1.5 CPUs: two threads
+    CHECK(stylize::cpu_quota_cores("50000 100000") == 1);
+    CHECK(stylize::cpu_quota_cores("max 100000") == 0);
+    CHECK(stylize::cpu_quota_cores("200000", "100000") == 2);  // cgroup v1 quota and period
+    CHECK(stylize::cpu_quota_cores("-1", "100000") == 0);
+    CHECK(stylize::cpu_quota_cores("") == 0);
+    CHECK(stylize::cpu_quota_cores("4x 100000") == 0);
+    const int cores = stylize::usable_cores();
+    CHECK(cores >= 1);
+    CHECK(cores <= static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 TEST_CASE("model errors name the file and the problem", "[model]") {

@@ -28,6 +28,17 @@ struct CpuInfo {
 };
 CpuInfo cpu_info();
 
+/// The CPUs this process may use: those of its affinity mask (taskset,
+/// Slurm's CPU binding, a cpuset), and no more than a container's CPU limit
+/// (the cgroup's CPU quota, rounded up); at least 1. The default thread
+/// count, and the count oneDNN's Winograd kernels are set up for.
+int usable_cores();
+
+/// The CPUs a cgroup CPU quota allows, rounded up: from cgroup v2's
+/// cpu.max text ("max 100000", "400000 100000") or v1's quota and period
+/// ("-1", "100000"); 0 when there is no limit or the text is not one.
+int cpu_quota_cores(const std::string& quota, const std::string& period = "");
+
 /// "cpu" plus "cuda:N (name)" for each visible CUDA device.
 std::vector<std::string> available_devices();
 

@@ -50,6 +50,7 @@ std::string version_text() {
            (blas.reference ? " (reference: slow)" : "") + "\nCPU: " + (cpu.model.empty() ? "unknown" : cpu.model) +
            "; " + (features.empty() ? "no AVX2" : features) + "; ATen kernels " + cpu.aten_capability +
            "; Winograd convolutions " + (winograd_supported() ? "available" : "not available (needs AVX-512)") +
+           "; usable cores: " + std::to_string(usable_cores()) + " (the default --threads)" +
            "\ndevices: " + devices;
 }
 

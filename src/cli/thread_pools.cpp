@@ -2,10 +2,9 @@
 
 #include <dlfcn.h>
 
-#include <algorithm>
-#include <thread>
-
 #include <ATen/Parallel.h>
+
+#include "stylize/runtime_info.hpp"
 
 namespace stylize::cli {
 namespace {
@@ -17,8 +16,9 @@ using GetThreads = int (*)();
 
 int set_thread_pools(int threads) {
     // OpenMP's own default can be 1 (it follows OMP_NUM_THREADS or the cgroup
-    // quota), so "all cores" is set explicitly.
-    at::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    // quota), so "all usable cores" is set explicitly: those of the affinity
+    // mask (a Slurm task's or a container's cpuset), not the whole machine's.
+    at::set_num_threads(threads > 0 ? threads : usable_cores());
     if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
     return at::get_num_threads();
 }

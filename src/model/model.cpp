@@ -267,8 +267,6 @@ void FeatureExtractor::configure(const ExtractorConfig& config) {
         throw InvalidArgument(!fp32_cpu ? "Winograd convolutions run on the CPU in fp32 only"
                                         : "Winograd convolutions need a build with oneDNN and an AVX-512 CPU; "
                                           "use the direct algorithm");
-    config_ = config;
-    const auto dtype = config.precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat;
     // bf16 on the CPU: oneDNN's bf16 kernels through stylize's own
     // primitives where this CPU has them (weights converted once, no
     // reorders); ATen's bf16 convolutions otherwise.
@@ -283,6 +281,8 @@ void FeatureExtractor::configure(const ExtractorConfig& config) {
             throw InvalidArgument("bf16 convolutions need oneDNN's AVX-512 kernels, and oneDNN is capped below "
                                   "AVX-512 here (ONEDNN_MAX_CPU_ISA or --reproducible); use fp32");
     }
+    config_ = config;  // nothing above changed the extractor: a refused configuration leaves it as it was
+    const auto dtype = config.precision == Precision::BF16 ? torch::kBFloat16 : torch::kFloat;
     scratch_ = detail::make_scratch_arena();
     for (size_t i = 0; i < layers_.size(); ++i) {
         auto& l = layers_[i];

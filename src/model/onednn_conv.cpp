@@ -10,9 +10,11 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
 #include "model/blocked_layout.hpp"
+#include "stylize/runtime_info.hpp"
 
 #ifdef STYLIZE_HAVE_ONEDNN
 #include <dlfcn.h>
@@ -37,19 +39,26 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 // oneDNN (OpenMP runtime) chooses a kernel's work schedule and blocking
-// from the number of threads when a primitive is created (seen with the
-// Winograd kernels; the bf16 ones are set up the same way): at some
-// shapes one thread gets one schedule and two threads another (seen in the
-// scratchpad sizes they ask for), and the schedules round differently. So
-// the primitives are always created as if for every core of the machine,
-// whatever the run's thread count, and run on at most that many (the
-// per-thread scratch is sized for it): the same bytes for any thread count,
-// at no cost at the default of one thread per core. The thread count is
-// OpenMP's per-thread setting, changed for the calling thread only and
-// restored; found at run time in the OpenMP library oneDNN already loaded.
+// from the number of threads when a primitive is created, and runs it on
+// that many. The Winograd kernels' schedules round differently (at some
+// shapes one thread gets one schedule and two threads another, seen in the
+// scratchpad sizes they ask for), so Winograd primitives are always created
+// as if for every usable core, whatever the run's thread count: the same
+// bytes for any thread count, at no cost at the default of one thread per
+// core, but they run on all those cores even at -j 1. The direct bf16
+// kernels split only outputs across threads (the sums run whole in one
+// thread), so they are created for the run's thread count (at most the
+// usable cores) and honour it, with the same bytes (tested). The thread
+// count is OpenMP's per-thread setting, changed for the calling thread only
+// and restored; found at run time in the OpenMP library oneDNN already
+// loaded.
 int schedule_threads() {
-    static const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    static const int cores = usable_cores();
     return cores;
+}
+
+int setup_threads(OneDnnKernel k) {
+    return k == OneDnnKernel::WinogradF32 ? schedule_threads() : std::min(at::get_num_threads(), schedule_threads());
 }
 
 class OpenMpThreads {
@@ -127,7 +136,7 @@ struct Primitives {
     memory::desc src, dst;
     dnnl::convolution_forward forward, forward_relu;
     dnnl::convolution_backward_data backward;
-    memory forward_weights, backward_weights, bias;
+    memory forward_weights, forward_relu_weights, backward_weights, bias;
     memory::desc forward_scratch, forward_relu_scratch, backward_scratch;
     torch::Tensor bias_storage;  // what `bias` points into
 };
@@ -158,7 +167,7 @@ struct WeightCopies {
 std::shared_ptr<const Primitives> make_primitives(OneDnnKernel k, const dnnl::engine& engine,
                                                   const torch::Tensor& weight, const torch::Tensor& bias,
                                                   WeightCopies& weights, int64_t n, int64_t h, int64_t w) {
-    std::optional<OpenMpThreads> schedule(std::in_place, schedule_threads());
+    std::optional<OpenMpThreads> schedule(std::in_place, setup_threads(k));
     const int64_t out_c = weight.size(0), in_c = weight.size(1);
     auto p = std::make_shared<Primitives>();
     p->engine = engine;
@@ -170,8 +179,6 @@ std::shared_ptr<const Primitives> make_primitives(OneDnnKernel k, const dnnl::en
     const dnnl::convolution_forward::primitive_desc fpd_relu(fdesc, attributes(true), engine);
     const dnnl::convolution_backward_data::primitive_desc bpd(backward_desc(k, p->src, any_weights, p->dst),
                                                               attributes(false), engine, fpd);
-    if (fpd_relu.weights_desc() != fpd.weights_desc())
-        throw std::runtime_error("oneDNN chose different weight formats with and without the fused ReLU");
     p->forward_scratch = fpd.scratchpad_desc();
     p->forward_relu_scratch = fpd_relu.scratchpad_desc();
     p->backward_scratch = bpd.scratchpad_desc();
@@ -180,6 +187,7 @@ std::shared_ptr<const Primitives> make_primitives(OneDnnKernel k, const dnnl::en
     p->backward = dnnl::convolution_backward_data(bpd);
     schedule.reset();  // the weight copies below run on the caller's threads
     p->forward_weights = weights.get(fpd.weights_desc(), weight, engine);
+    p->forward_relu_weights = weights.get(fpd_relu.weights_desc(), weight, engine);  // the same so far
     p->backward_weights = weights.get(bpd.weights_desc(), weight, engine);
     p->bias_storage = bias;
     p->bias = memory(bias_desc(out_c), engine, bias.data_ptr());
@@ -233,7 +241,8 @@ struct OneDnnConvBackward : public torch::autograd::Node {
 
     torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
         if (!grads[0].defined()) return {torch::Tensor()};
-        auto g = in_layout(kernel, grads[0]);
+        TORCH_CHECK(prims, "a oneDNN convolution's backward ran twice; its saved state was released");
+        auto g = in_layout(kernel, grads[0].to(is_winograd(kernel) ? torch::kFloat : torch::kBFloat16));
         if (output.defined()) {
             TORCH_CHECK(output._version() == output_version,
                         "a oneDNN convolution's output was modified in place before its backward pass");
@@ -286,13 +295,13 @@ struct OneDnnConv::State {
     // The primitives of the latest input shape only: a run evaluates one
     // shape many times.
     std::mutex mutex;
-    std::array<int64_t, 3> shape{};
+    std::array<int64_t, 4> shape{};  // n, h, w and the threads it was set up for
     std::shared_ptr<const Primitives> cached;
     WeightCopies weights;
 
     std::shared_ptr<const Primitives> primitives(int64_t n, int64_t h, int64_t w) {
         std::lock_guard<std::mutex> lock(mutex);
-        const std::array<int64_t, 3> want{n, h, w};
+        const std::array<int64_t, 4> want{n, h, w, setup_threads(kernel)};
         if (!cached || shape != want) {
             cached.reset();
             cached = make_primitives(kernel, engine, weight, bias, weights, n, h, w);
@@ -331,8 +340,8 @@ OneDnnConv::OneDnnConv(const torch::Tensor& weight, const torch::Tensor& bias, O
 OneDnnKernel OneDnnConv::kernel() const { return state_->kernel; }
 
 size_t OneDnnConv::scratchpad_bytes(int64_t h, int64_t w) const {
-    const OpenMpThreads schedule(schedule_threads());
     const auto k = state_->kernel;
+    const OpenMpThreads schedule(setup_threads(k));
     const int64_t out_c = state_->weight.size(0), in_c = state_->weight.size(1);
     const auto src = activation_desc(k, 1, in_c, h, w), dst = activation_desc(k, 1, out_c, h, w);
     const auto weights = any_weights_desc(k, out_c, in_c);
@@ -374,7 +383,7 @@ torch::Tensor OneDnnConv::operator()(const torch::Tensor& x_in, bool relu) const
         const OpenMpThreads at_most(0);
         (relu ? prims->forward_relu : prims->forward)
             .execute(stream, {{DNNL_ARG_SRC, src},
-                              {DNNL_ARG_WEIGHTS, prims->forward_weights},
+                              {DNNL_ARG_WEIGHTS, relu ? prims->forward_relu_weights : prims->forward_weights},
                               {DNNL_ARG_BIAS, prims->bias},
                               {DNNL_ARG_DST, dst},
                               {DNNL_ARG_SCRATCHPAD, scratch}});

@@ -1,11 +1,15 @@
 #include "stylize/runtime_info.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -92,6 +96,63 @@ double available_memory_bytes() {
     while (in >> key >> kb >> unit)
         if (key == "MemAvailable:") return kb * 1024.0;
     return 0;
+}
+
+int cpu_quota_cores(const std::string& quota, const std::string& period) {
+    std::istringstream in(period.empty() ? quota : quota + " " + period);
+    std::string q, p;
+    if (!(in >> q >> p)) return 0;
+    try {
+        size_t used_q = 0, used_p = 0;
+        const double qv = std::stod(q, &used_q), pv = std::stod(p, &used_p);
+        if (used_q != q.size() || used_p != p.size() || qv <= 0 || pv <= 0) return 0;  // "max", -1
+        return std::max(1, static_cast<int>(std::ceil(qv / pv - 1e-9)));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+namespace {
+
+std::string first_line(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
+// The tightest CPU quota over this process's cgroup and its ancestors
+// (cgroup v2), or of the v1 cpu controller's mount; 0 if none.
+int cgroup_quota_cores() {
+    int tightest = 0;
+    auto take = [&](int cores) {
+        if (cores > 0 && (tightest == 0 || cores < tightest)) tightest = cores;
+    };
+    std::ifstream groups("/proc/self/cgroup");
+    for (std::string line; std::getline(groups, line);) {
+        if (line.rfind("0::", 0) == 0) {  // v2: walk up from this cgroup to the root
+            std::filesystem::path dir = std::filesystem::path("/sys/fs/cgroup") / line.substr(4);
+            for (int depth = 0; depth < 64; ++depth, dir = dir.parent_path()) {
+                take(cpu_quota_cores(first_line(dir / "cpu.max")));
+                if (dir == "/sys/fs/cgroup" || dir == dir.parent_path()) break;
+            }
+        }
+    }
+    for (const char* v1 : {"/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu"})
+        take(cpu_quota_cores(first_line(std::filesystem::path(v1) / "cpu.cfs_quota_us"),
+                             first_line(std::filesystem::path(v1) / "cpu.cfs_period_us")));
+    return tightest;
+}
+
+}  // namespace
+
+int usable_cores() {
+    int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) cores = CPU_COUNT(&set);
+    if (const int quota = cgroup_quota_cores(); quota > 0) cores = std::min(cores, quota);
+    return cores;
 }
 
 double peak_rss_bytes() {
