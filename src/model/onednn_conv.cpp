@@ -345,11 +345,13 @@ size_t OneDnnConv::scratchpad_bytes(int64_t h, int64_t w) const {
     const int64_t out_c = state_->weight.size(0), in_c = state_->weight.size(1);
     const auto src = activation_desc(k, 1, in_c, h, w), dst = activation_desc(k, 1, out_c, h, w);
     const auto weights = any_weights_desc(k, out_c, in_c);
-    const dnnl::convolution_forward::primitive_desc fpd(forward_desc(k, src, weights, bias_desc(out_c), dst),
-                                                        attributes(true), state_->engine);
+    const auto fdesc = forward_desc(k, src, weights, bias_desc(out_c), dst);
+    const dnnl::convolution_forward::primitive_desc fpd(fdesc, attributes(false), state_->engine);
+    const dnnl::convolution_forward::primitive_desc fpd_relu(fdesc, attributes(true), state_->engine);
     const dnnl::convolution_backward_data::primitive_desc bpd(backward_desc(k, src, weights, dst), attributes(false),
                                                               state_->engine, fpd);
-    return std::max(fpd.scratchpad_desc().get_size(), bpd.scratchpad_desc().get_size());
+    return std::max({fpd.scratchpad_desc().get_size(), fpd_relu.scratchpad_desc().get_size(),
+                     bpd.scratchpad_desc().get_size()});
 }
 
 OneDnnConv::~OneDnnConv() = default;
