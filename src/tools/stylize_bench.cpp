@@ -78,7 +78,7 @@ void bind_bench_args(CLI::App& app, BenchArgs& a) {
     app.add_option("--size", a.size, "square image side")->capture_default_str();
     app.add_option("--evaluations", a.evaluations, "timed evaluations")->capture_default_str();
     app.add_option("--warmup", a.warmup, "untimed evaluations first")->capture_default_str();
-    app.add_option("--threads", a.threads, "0 = LibTorch default")->capture_default_str();
+    app.add_option("--threads", a.threads, "0 = all usable cores, as stylize")->capture_default_str();
     app.add_option("--history", a.history, "L-BFGS history")->capture_default_str();
     app.add_option("--seed", a.seed)->capture_default_str();
     app.add_option("--optimizer", a.optimizer)->check(CLI::IsMember({"lbfgs", "adam"}));
