@@ -27,6 +27,28 @@ double rel_err(const torch::Tensor& a, const torch::Tensor& b) {
     return (a - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-12);
 }
 
+// Two extractors on the same image: the features for `names` and the input
+// gradient of the sum of their mean squares.
+struct TwoRuns {
+    std::vector<torch::Tensor> a, b;
+    torch::Tensor grad_a, grad_b;
+};
+TwoRuns run_both(const FeatureExtractor& ea, const FeatureExtractor& eb, const std::vector<std::string>& names) {
+    const auto img = fixtures::content_image(40, 56);
+    auto ia = img.clone().requires_grad_(true), ib = img.clone().requires_grad_(true);
+    TwoRuns r{ea.extract(ia, names), eb.extract(ib, names), {}, {}};
+    torch::Tensor la = torch::zeros({}), lb = torch::zeros({});
+    for (size_t i = 0; i < r.a.size() && i < r.b.size(); ++i) {
+        la = la + r.a[i].pow(2).mean();
+        lb = lb + r.b[i].pow(2).mean();
+    }
+    la.backward();
+    lb.backward();
+    r.grad_a = ia.grad();
+    r.grad_b = ib.grad();
+    return r;
+}
+
 // Relative to the whole map (bf16 rounding flips a few ReLU masks deep in a
 // network; the largest single difference says little then).
 double norm_err(const torch::Tensor& a, const torch::Tensor& b) {
@@ -122,21 +144,15 @@ TEST_CASE("Winograd extractor gives the direct extractor's features and gradient
     CHECK(!wino.layers()[wino.layer_index("conv2_1")].winograd);
     CHECK(wino.layers()[wino.layer_index("conv2_2")].winograd);
     const std::vector<std::string> names{"relu1_1", "relu2_1", "conv3_1", "relu3_1", "relu4_2", "relu5_1"};
-    const auto img = fixtures::content_image(40, 56);
-    auto ia = img.clone().requires_grad_(true), ib = img.clone().requires_grad_(true);
-    const auto fa = direct.extract(ia, names), fb = wino.extract(ib, names);
+    const auto r = run_both(direct, wino, names);
+    const auto &fa = r.a, &fb = r.b;
     REQUIRE(fa.size() == fb.size());
-    torch::Tensor la = torch::zeros({}), lb = torch::zeros({});
     for (size_t i = 0; i < fa.size(); ++i) {
         CHECK(fb[i].sizes() == fa[i].sizes());
         CHECK(rel_err(fb[i], fa[i]) < 1e-4);
-        la = la + fa[i].pow(2).mean();
-        lb = lb + fb[i].pow(2).mean();
     }
     CHECK(fb[2].min().item<double>() < 0);  // conv3_1 kept: its ReLU was not fused
-    la.backward();
-    lb.backward();
-    CHECK(rel_err(ib.grad(), ia.grad()) < 1e-3);
+    CHECK(rel_err(r.grad_b, r.grad_a) < 1e-3);
     // bf16 and the CUDA device run direct; asking for Winograd there is an error.
     cfg.precision = Precision::BF16;
     CHECK_THROWS_AS(wino.configure(cfg), InvalidArgument);
@@ -219,27 +235,21 @@ TEST_CASE("bf16 extractor runs no reorder-per-call convolution where the CPU has
     CHECK(!bf16.layers()[bf16.layer_index("conv2_1")].bf16);
     if (!kernels) WARN("no oneDNN bf16 convolution kernels in this build or on this CPU: ATen's bf16 path only");
     const std::vector<std::string> names{"relu1_1", "relu2_2", "conv3_1", "relu4_2", "relu5_1"};
-    const auto img = fixtures::content_image(40, 56);
-    auto ia = img.clone().requires_grad_(true), ib = img.clone().requires_grad_(true);
-    const auto fa = fp32.extract(ia, names), fb = bf16.extract(ib, names);
+    const auto r = run_both(fp32, bf16, names);
+    const auto &fa = r.a, &fb = r.b;
     REQUIRE(fa.size() == fb.size());
-    torch::Tensor la = torch::zeros({}), lb = torch::zeros({});
     for (size_t i = 0; i < fa.size(); ++i) {
         CHECK(fb[i].scalar_type() == torch::kFloat);
         CHECK(fb[i].sizes() == fa[i].sizes());
         CAPTURE(names[i], norm_err(fb[i], fa[i]));
         CHECK(norm_err(fb[i], fa[i]) < 3e-2);  // 0.003-0.011 here
-        la = la + fa[i].pow(2).mean();
-        lb = lb + fb[i].pow(2).mean();
     }
     CHECK(fb[2].min().item<double>() < 0);  // conv3_1 kept: its ReLU was not fused
-    la.backward();
-    lb.backward();
     // 0.18 here, as with ATen's bf16 convolutions (the same figure to 4
     // digits): this narrow random model's deep input gradient is that far
     // from fp32's in bf16, whichever kernels run it.
-    CAPTURE(norm_err(ib.grad(), ia.grad()));
-    CHECK(norm_err(ib.grad(), ia.grad()) < 0.3);
+    CAPTURE(norm_err(r.grad_b, r.grad_a));
+    CHECK(norm_err(r.grad_b, r.grad_a) < 0.3);
 }
 
 TEST_CASE("Winograd kernels get the same work schedule whatever the thread count", "[unit]") {
